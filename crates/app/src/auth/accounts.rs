@@ -1,0 +1,451 @@
+//! Getting an account: first-admin registration, invites and sign-up, and
+//! password reset by e-mail.
+
+use super::sessions::{SessionOut, ctx_as};
+use super::{password, token};
+use crate::ctx::{Ctx, caps};
+use crate::error::{AppError, AppResult};
+use crate::mail::Message;
+use crate::tenants::Tenant;
+use crate::{App, Can};
+use serde::{Deserialize, Serialize};
+use tier0_domain::{BuiltinRole, Email, Name, RecordId, RoleId, Timestamp, UserId, ValidationError};
+use tier0_store::TenantWrite;
+use tier0_store::tokens::{NewToken, TokenKind};
+use tier0_store::users::NewUser;
+
+pub const INVITE_TTL_HOURS: i64 = 72;
+pub const RESET_TTL_SECS: i64 = 30 * 60;
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct RegisterInput {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct InviteInput {
+    pub email: String,
+    /// Role name or id; defaults to `requester`.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct InviteOut {
+    pub invite_url: String,
+    pub expires_at: Timestamp,
+    /// Whether the link was also e-mailed (SMTP configured).
+    pub emailed: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct SignupInput {
+    pub token: String,
+    pub password: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Needed only for invites issued without an address (a new tenant's
+    /// first admin).
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ForgotInput {
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ResetInput {
+    pub token: String,
+    pub password: String,
+    #[serde(default)]
+    pub totp_code: Option<String>,
+}
+
+/// What an invite link reveals before sign-up (for the sign-up page).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct InvitePreview {
+    pub email: Option<Email>,
+    pub role: String,
+    pub expires_at: Timestamp,
+}
+
+fn invalid_link() -> AppError {
+    AppError::bad_request("invalid_token", "This link is invalid, has expired or was already used.")
+}
+
+impl App {
+    pub(crate) async fn hash_password(&self, password: &str) -> AppResult<String> {
+        let salt = self.random_bytes::<16>();
+        let cost = self.0.config.hash_cost;
+        let p = password.to_owned();
+        tokio::task::spawn_blocking(move || password::hash(&p, salt, cost))
+            .await
+            .map_err(AppError::internal)?
+            .map_err(AppError::internal)
+    }
+
+    /// `POST /api/auth/register`: the first admin of an empty tenant.
+    pub async fn register_first_admin(&self, ctx: &Ctx, input: RegisterInput) -> AppResult<SessionOut> {
+        let mut errs = ValidationError::new();
+        let email = errs.collect(Email::parse("email", &input.email));
+        let name = errs.collect(Name::parse("name", &input.name));
+        let ctxs: Vec<&str> = [input.email.as_str(), input.name.as_str()].into();
+        errs.collect(password::check_policy("password", &input.password, &ctxs));
+        // Registration closes for good once anyone exists: check before
+        // revealing validation details.
+        let db = self.db(ctx);
+        if db.read().await?.count_users().await? > 0 {
+            return Err(AppError::Forbidden {
+                code: "registration_closed",
+                message: "This organisation already has users; ask an administrator for an invite.".into(),
+            });
+        }
+        errs.clone().into_result()?;
+        let (Some(email), Some(name)) = (email, name) else { return Err(errs.into()) };
+        let hash = self.hash_password(&input.password).await?;
+        let mut tx = db.write().await?;
+        if tx.count_users().await? > 0 {
+            return Err(AppError::Forbidden { code: "registration_closed", message: "Registration is closed.".into() });
+        }
+        let admin = tx
+            .get_role_by_name(BuiltinRole::Admin.name())
+            .await?
+            .ok_or_else(|| AppError::internal("admin role missing"))?;
+        let id: UserId = self.new_id();
+        tx.insert_user(NewUser {
+            id: &id,
+            email: &email,
+            name: name.as_str(),
+            password_hash: Some(&hash),
+            role_id: &admin.id,
+            now: self.now(),
+        })
+        .await?;
+        let user = tx.get_user(&id).await?.ok_or(AppError::NotFound)?;
+        let (token, expires_at) = self.open_session(&mut tx, ctx, &id).await?;
+        self.audit(
+            &mut tx,
+            &ctx_as(ctx, &user),
+            "auth.register_first_admin",
+            Some(("user", id.as_str())),
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(SessionOut { token, expires_at, user })
+    }
+
+    /// Create an invite token inside `tx` and return its URL and expiry.
+    pub(crate) async fn issue_invite(
+        &self,
+        tx: &mut TenantWrite,
+        tenant: &Tenant,
+        email: Option<&Email>,
+        role: Option<&RoleId>,
+        by: Option<&UserId>,
+    ) -> AppResult<(String, Timestamp)> {
+        let id: RecordId = self.new_id();
+        let secret = self.new_secret();
+        let now = self.now();
+        let expires_at = now.plus_hours(INVITE_TTL_HOURS);
+        tx.insert_token(NewToken {
+            id: &id,
+            kind: TokenKind::Invite,
+            secret_hash: &token::hash_secret(&secret),
+            email,
+            user_id: None,
+            role_id: role,
+            created_by: by,
+            now,
+            expires_at,
+        })
+        .await?;
+        let tok = token::sign_link(&self.0.link_key, "invite", tenant.id.as_str(), id.as_str(), &secret);
+        Ok((self.tenant_link(tenant, &format!("/signup?token={tok}")), expires_at))
+    }
+
+    /// `POST /api/auth/invite`.
+    pub async fn invite(&self, by: Can<'_, caps::UsersWrite>, input: InviteInput) -> AppResult<InviteOut> {
+        let ctx = by.ctx;
+        let email = Email::parse("email", &input.email)?;
+        let db = self.db(ctx);
+        let mut tx = db.write().await?;
+        let role_key =
+            input.role.as_deref().map(str::trim).filter(|r| !r.is_empty()).unwrap_or(BuiltinRole::Requester.name());
+        let role = match tx.get_role_by_name(role_key).await? {
+            Some(r) => r,
+            None => tx
+                .get_role(&RoleId::new(role_key))
+                .await?
+                .ok_or_else(|| AppError::field("role", "is not a role of this organisation"))?,
+        };
+        if !by.principal.permissions.covers(&role.permissions) {
+            return Err(AppError::forbidden(format!(
+                "you cannot invite someone as {} because that role has permissions you do not hold",
+                role.name
+            )));
+        }
+        if tx.get_user_by_email(&email).await?.is_some() {
+            return Err(AppError::conflict("user_exists", "someone with this e-mail address already has an account"));
+        }
+        let (url, expires_at) =
+            self.issue_invite(&mut tx, &ctx.tenant, Some(&email), Some(&role.id), Some(by.user_id())).await?;
+        let inviter = &by.principal.user.name;
+        let msg = Message::compose(
+            email.as_str(),
+            &format!("You're invited to {} support", ctx.tenant.name),
+            &[
+                "Hello,".into(),
+                format!("{inviter} invited you to the {} service desk as {}.", ctx.tenant.name, role.name),
+                format!(
+                    "Choose a password to finish setting up your account. The link works once and expires in {INVITE_TTL_HOURS} hours."
+                ),
+            ],
+            Some(("Set up my account", &url)),
+            "If you did not expect this invitation you can ignore this e-mail.",
+        );
+        let emailed = self.enqueue_mail(&mut tx, &msg).await?;
+        self.audit(
+            &mut tx,
+            ctx,
+            "user.invited",
+            Some(("invite", email.as_str())),
+            serde_json::json!({"email": email.as_str(), "role": role.name, "emailed": emailed}),
+        )
+        .await?;
+        tx.commit().await?;
+        if emailed {
+            self.wake_mailer();
+        }
+        Ok(InviteOut { invite_url: url, expires_at, emailed })
+    }
+
+    /// Check an invite link without consuming it (the sign-up page).
+    pub async fn preview_invite(&self, ctx: &Ctx, tok: &str) -> AppResult<InvitePreview> {
+        let (id, secret) =
+            token::verify_link(&self.0.link_key, "invite", ctx.tenant.id.as_str(), tok).ok_or_else(invalid_link)?;
+        let mut r = self.db(ctx).read().await?;
+        let t = r.get_token(TokenKind::Invite, &RecordId::new(id)).await?.ok_or_else(invalid_link)?;
+        if !token::same_hash(&t.secret_hash, &token::hash_secret(secret))
+            || t.used_at.is_some()
+            || self.now() >= t.expires_at
+        {
+            return Err(invalid_link());
+        }
+        let role = match &t.role_id {
+            Some(id) => r.get_role(id).await?.map(|r| r.name).unwrap_or_default(),
+            None => BuiltinRole::Requester.name().into(),
+        };
+        Ok(InvitePreview { email: t.email, role, expires_at: t.expires_at })
+    }
+
+    /// `POST /api/auth/signup-exchange`: consume an invite, create the user
+    /// and sign them in.
+    pub async fn signup_exchange(&self, ctx: &Ctx, input: SignupInput) -> AppResult<SessionOut> {
+        let (id, secret) = token::verify_link(&self.0.link_key, "invite", ctx.tenant.id.as_str(), &input.token)
+            .ok_or_else(invalid_link)?;
+        let id = RecordId::new(id);
+        let db = self.db(ctx);
+        let t = db.read().await?.get_token(TokenKind::Invite, &id).await?.ok_or_else(invalid_link)?;
+        if !token::same_hash(&t.secret_hash, &token::hash_secret(secret))
+            || t.used_at.is_some()
+            || self.now() >= t.expires_at
+        {
+            return Err(invalid_link());
+        }
+        let mut errs = ValidationError::new();
+        let email = match (&t.email, input.email.as_deref()) {
+            (Some(e), _) => Some(e.clone()),
+            (None, Some(given)) => errs.collect(Email::parse("email", given)),
+            (None, None) => {
+                errs.add("email", "is required");
+                None
+            }
+        };
+        let name_in = input.name.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let name = match name_in {
+            Some(n) => errs.collect(Name::parse("name", n)),
+            None => email.as_ref().map(|e| {
+                Name::parse("name", e.as_str().split('@').next().unwrap_or("user"))
+                    .unwrap_or_else(|_| Name::parse("name", "user").expect("valid"))
+            }),
+        };
+        let email_str = email.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_default();
+        errs.collect(password::check_policy("password", &input.password, &[&email_str, name_in.unwrap_or("")]));
+        errs.clone().into_result()?;
+        let (Some(email), Some(name)) = (email, name) else { return Err(errs.into()) };
+        let hash = self.hash_password(&input.password).await?;
+
+        let mut tx = db.write().await?;
+        if !tx.consume_token(TokenKind::Invite, &id, self.now()).await? {
+            return Err(invalid_link());
+        }
+        let role_id = match &t.role_id {
+            Some(r) => r.clone(),
+            None => {
+                tx.get_role_by_name(BuiltinRole::Requester.name())
+                    .await?
+                    .ok_or_else(|| AppError::internal("requester role missing"))?
+                    .id
+            }
+        };
+        if tx.get_user_by_email(&email).await?.is_some() {
+            return Err(AppError::conflict("user_exists", "someone with this e-mail address already has an account"));
+        }
+        let uid: UserId = self.new_id();
+        tx.insert_user(NewUser {
+            id: &uid,
+            email: &email,
+            name: name.as_str(),
+            password_hash: Some(&hash),
+            role_id: &role_id,
+            now: self.now(),
+        })
+        .await?;
+        let user = tx.get_user(&uid).await?.ok_or(AppError::NotFound)?;
+        let (token, expires_at) = self.open_session(&mut tx, ctx, &uid).await?;
+        self.audit(
+            &mut tx,
+            &ctx_as(ctx, &user),
+            "auth.signup",
+            Some(("user", uid.as_str())),
+            serde_json::json!({"role": user.role}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(SessionOut { token, expires_at, user })
+    }
+
+    /// `POST /api/auth/forgot-password`: always accepted (no enumeration);
+    /// a reset link is mailed when the address has an active account and
+    /// its per-account budget allows. Per-address abuse gets 429.
+    pub async fn forgot_password(&self, ctx: &Ctx, input: ForgotInput) -> AppResult<()> {
+        let policy = self.0.config.throttle;
+        let window_ms = policy.window_secs * 4 * 1000;
+        let ip_key = ctx.ip().unwrap_or("unknown").to_owned();
+        let db = self.db(ctx);
+        let mut tx = db.write().await?;
+        let w = tx.rate_hit("reset_address", &ip_key, self.now(), window_ms).await?;
+        if w.hits > policy.resets_per_address {
+            tx.commit().await?;
+            let ends = w.start.millis() + window_ms;
+            let secs = ((ends - self.now().millis()).max(1000) as u64).div_ceil(1000);
+            return Err(AppError::Throttled { retry_after_secs: secs });
+        }
+        let Ok(email) = Email::parse("email", &input.email) else {
+            tx.commit().await?;
+            return Ok(());
+        };
+        let w = tx.rate_hit("reset_account", email.as_str(), self.now(), window_ms).await?;
+        let user = tx.get_user_by_email(&email).await?;
+        let mut queued = false;
+        if let Some(user) = user.filter(|u| u.active && w.hits <= policy.resets_per_account) {
+            let id: RecordId = self.new_id();
+            let secret = self.new_secret();
+            let now = self.now();
+            tx.insert_token(NewToken {
+                id: &id,
+                kind: TokenKind::Reset,
+                secret_hash: &token::hash_secret(&secret),
+                email: Some(&email),
+                user_id: Some(&user.id),
+                role_id: None,
+                created_by: None,
+                now,
+                expires_at: now.plus_secs(RESET_TTL_SECS),
+            })
+            .await?;
+            let tok = token::sign_link(&self.0.link_key, "reset", ctx.tenant.id.as_str(), id.as_str(), &secret);
+            let url = self.tenant_link(&ctx.tenant, &format!("/reset-password?token={tok}"));
+            let msg = Message::compose(
+                email.as_str(),
+                &format!("Reset your {} support password", ctx.tenant.name),
+                &[
+                    format!("Hello {},", user.name),
+                    "Someone (hopefully you) asked to reset the password of your service desk account.".into(),
+                    "The link works once and expires in 30 minutes. Signing in with the new password signs you out everywhere else.".into(),
+                ],
+                Some(("Choose a new password", &url)),
+                "If you did not ask for this, ignore this e-mail: your password stays as it is.",
+            );
+            queued = self.enqueue_mail(&mut tx, &msg).await?;
+            if !queued {
+                tracing::warn!(tenant = %ctx.tenant.slug, "password reset requested but SMTP is not configured; no e-mail sent");
+            }
+            self.audit(
+                &mut tx,
+                &ctx_as(ctx, &user),
+                "auth.reset_requested",
+                Some(("user", user.id.as_str())),
+                serde_json::json!({"emailed": queued}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        if queued {
+            self.wake_mailer();
+        }
+        Ok(())
+    }
+
+    /// `POST /api/auth/reset-password`: set a new password from a reset
+    /// link, revoke every session and sign in afresh.
+    pub async fn reset_password(&self, ctx: &Ctx, input: ResetInput) -> AppResult<SessionOut> {
+        let (id, secret) = token::verify_link(&self.0.link_key, "reset", ctx.tenant.id.as_str(), &input.token)
+            .ok_or_else(invalid_link)?;
+        let id = RecordId::new(id);
+        let db = self.db(ctx);
+        let t = db.read().await?.get_token(TokenKind::Reset, &id).await?.ok_or_else(invalid_link)?;
+        if !token::same_hash(&t.secret_hash, &token::hash_secret(secret))
+            || t.used_at.is_some()
+            || self.now() >= t.expires_at
+        {
+            return Err(invalid_link());
+        }
+        let uid = t.user_id.clone().ok_or_else(invalid_link)?;
+        let creds = db.read().await?.credentials(&uid).await?.filter(|c| c.user.active).ok_or_else(invalid_link)?;
+        password::check_policy("password", &input.password, &[creds.user.email.as_str(), &creds.user.name])?;
+        let hash = self.hash_password(&input.password).await?;
+        let mut tx = db.write().await?;
+        if creds.user.totp_enabled {
+            match input.totp_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                None => {
+                    return Err(AppError::Unauthorized {
+                        code: "totp_required",
+                        message: "Enter the 6-digit code from your authenticator app.".into(),
+                    });
+                }
+                Some(code) if !self.check_second_factor(&mut tx, &creds, code).await? => {
+                    return Err(AppError::Unauthorized {
+                        code: "invalid_totp",
+                        message: "That code is not valid.".into(),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        if !tx.consume_token(TokenKind::Reset, &id, self.now()).await? {
+            return Err(invalid_link());
+        }
+        let now = self.now();
+        tx.set_user_password(&uid, &hash, now).await?;
+        tx.expire_user_tokens(TokenKind::Reset, &uid, now).await?;
+        tx.revoke_user_sessions(&uid, None, now).await?;
+        tx.rate_clear("login_account", creds.user.email.as_str()).await?;
+        let (token, expires_at) = self.open_session(&mut tx, ctx, &uid).await?;
+        self.audit(
+            &mut tx,
+            &ctx_as(ctx, &creds.user),
+            "auth.password_reset",
+            Some(("user", uid.as_str())),
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(SessionOut { token, expires_at, user: creds.user })
+    }
+}

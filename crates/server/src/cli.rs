@@ -1,0 +1,215 @@
+//! The `tier0` subcommands.
+
+use crate::config::{
+    Cli, Command, Common, FileConfig, LogFormat, ServeSettings, TenantCommand, load_file, unknown_env_vars,
+};
+use crate::{StartOptions, open_store, start};
+use anyhow::{Context, bail};
+use std::path::Path;
+use std::process::ExitCode;
+use tier0_app::{App, AppConfig};
+use tier0_store::DatabaseUrl;
+
+/// Run the parsed command line; errors are printed by the caller.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let file = load_file(cli.global.config.as_deref())?;
+    let common = Common::resolve(&cli.global, &file)?;
+    init_logging(common.log_format, &common.log_level);
+    for var in unknown_env_vars(std::env::vars().map(|(k, _)| k)) {
+        tracing::warn!(variable = %var, "unknown TIER0_* environment variable ignored (typo?)");
+    }
+    match cli.command {
+        Command::Serve(args) => serve(&common, ServeSettings::resolve(&args, &file)?).await,
+        Command::Tenant { command } => tenant(&common, &file, command).await,
+        Command::Backup { file: dest } => backup(&common, &dest).await,
+        Command::Restore { file: src } => restore(&common, &src).await,
+    }
+}
+
+fn init_logging(format: LogFormat, level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+async fn serve(common: &Common, settings: ServeSettings) -> anyhow::Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(database = %common.database, listen = %addr, "starting");
+    let running = start(StartOptions::new(settings.clone(), common.database.clone()), listener).await?;
+    let url = running.app.tenant_url("default");
+    println!();
+    println!("  Tier0 is running at {url}");
+    println!("  Database: {}", common.database);
+    if let Some(invite) = &running.first_invite {
+        println!("  First start: create the administrator account at");
+        println!("    {invite}");
+        println!("  (or POST /api/auth/register while the organisation has no users)");
+    }
+    println!();
+    let stop = running.shutdown_signal();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown signal received");
+        let _ = stop.send(true);
+    });
+    running.wait().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn cli_app(common: &Common, file: &FileConfig) -> anyhow::Result<App> {
+    let store = open_store(&common.database, 4).await?;
+    let base_domain = file
+        .base_domain
+        .clone()
+        .or_else(|| std::env::var("TIER0_BASE_DOMAIN").ok())
+        .unwrap_or_else(|| "localhost".into());
+    let public = file
+        .public_url
+        .clone()
+        .or_else(|| std::env::var("TIER0_PUBLIC_URL").ok())
+        .and_then(|u| url::Url::parse(&u).ok())
+        .unwrap_or_else(|| {
+            crate::default_public_url(file.listen.unwrap_or_else(|| ([127, 0, 0, 1], 8080).into()), &base_domain)
+        });
+    let app = App::new(
+        store,
+        AppConfig::new(public, base_domain),
+        std::sync::Arc::new(tier0_app::system::SystemClock),
+        std::sync::Arc::new(tier0_app::system::SystemRandom),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(app)
+}
+
+async fn tenant(common: &Common, file: &FileConfig, cmd: TenantCommand) -> anyhow::Result<ExitCode> {
+    let app = cli_app(common, file).await?;
+    match cmd {
+        TenantCommand::Create { slug, name } => match app.create_tenant(&slug, &name).await {
+            Ok((t, url)) => {
+                println!("Created tenant {} ({}) at {}", t.slug, t.name, app.tenant_url(&t.slug));
+                println!("One-time admin invite (valid 72 hours, single use):");
+                println!("{url}");
+            }
+            Err(tier0_app::AppError::Validation(v)) => {
+                let (field, msg) = v.fields.into_iter().next().unwrap_or_default();
+                bail!("{field} {msg}");
+            }
+            Err(e) => bail!("{e}"),
+        },
+        TenantCommand::List => {
+            let tenants = app.list_tenants().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{:<24} {:<32} {:<26} URL", "SLUG", "NAME", "CREATED");
+            for t in tenants {
+                println!("{:<24} {:<32} {:<26} {}", t.slug, t.name, t.created_at, app.tenant_url(&t.slug));
+            }
+        }
+    }
+    app.store().db().close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn backup(common: &Common, dest: &Path) -> anyhow::Result<ExitCode> {
+    match &common.database {
+        DatabaseUrl::Sqlite(path) => {
+            if !path.exists() {
+                bail!("no database at {}; nothing to back up", path.display());
+            }
+            let store = open_store(&common.database, 2).await?;
+            tier0_store::backup::sqlite_backup(store.db(), dest).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.db().close().await;
+            println!("Backup written to {}", dest.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        DatabaseUrl::Postgres(url) => {
+            pg_tool("pg_dump", &["--format=custom", "--no-owner", "--file"], dest, url, common)
+        }
+    }
+}
+
+async fn restore(common: &Common, src: &Path) -> anyhow::Result<ExitCode> {
+    match &common.database {
+        DatabaseUrl::Sqlite(path) => {
+            tier0_store::backup::sqlite_restore(src, path).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            // Open once so migrations of a newer binary apply now, not at serve.
+            let store = open_store(&common.database, 2).await?;
+            store.db().close().await;
+            println!("Restored {} into {}", src.display(), path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        DatabaseUrl::Postgres(url) => {
+            let store = open_store(&common.database, 2).await;
+            if let Ok(store) = &store
+                && !store.global_list_tenants().await.map_err(|e| anyhow::anyhow!("{e}"))?.is_empty()
+            {
+                bail!("the target PostgreSQL database is not empty; restore into an empty database");
+            }
+            drop(store);
+            pg_tool("pg_restore", &["--no-owner", "--clean", "--if-exists", "--single-transaction"], src, url, common)
+        }
+    }
+}
+
+/// Delegate to PostgreSQL's own tools. The password travels in PGPASSWORD,
+/// never on the command line.
+fn pg_tool(tool: &str, args: &[&str], file: &Path, url: &str, common: &Common) -> anyhow::Result<ExitCode> {
+    let parsed = url::Url::parse(url).context("invalid PostgreSQL URL")?;
+    let mut clean = parsed.clone();
+    let _ = clean.set_password(None);
+    let mut cmd = std::process::Command::new(tool);
+    cmd.args(args);
+    if tool == "pg_dump" {
+        cmd.arg(file).arg("--dbname").arg(clean.as_str());
+    } else {
+        cmd.arg("--dbname").arg(clean.as_str()).arg(file);
+    }
+    if let Some(pw) = parsed.password() {
+        let pw = percent_encoding::percent_decode_str(pw).decode_utf8_lossy().into_owned();
+        cmd.env("PGPASSWORD", pw);
+    }
+    let status = match cmd.status() {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "{tool} is not installed. For PostgreSQL, back up and restore with PostgreSQL's own tools: \
+             `pg_dump --format=custom --file FILE <database>` and `pg_restore --dbname <empty database> FILE` \
+             (install the postgresql-client package)"
+        ),
+        Err(e) => bail!("cannot run {tool}: {e}"),
+    };
+    if !status.success() {
+        bail!("{tool} failed ({status}) for {}", common.database);
+    }
+    println!("{} {} ({})", if tool == "pg_dump" { "Backup written to" } else { "Restored from" }, file.display(), tool);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,129 @@
+//! Wiring of the `tier0` binary: open the store, build the app and the
+//! router, serve, and shut down gracefully. The CLI (`main.rs`) and the
+//! test kit both start servers through [`start`], so tests run the same
+//! wiring as production.
+
+pub mod cli;
+pub mod config;
+
+use anyhow::Context;
+use config::ServeSettings;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tier0_app::{App, AppConfig, HashCost};
+use tier0_domain::{Clock, Random};
+use tier0_store::{DatabaseUrl, Db, DbOptions, Store};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Everything needed to start a server.
+pub struct StartOptions {
+    pub serve: ServeSettings,
+    pub database: DatabaseUrl,
+    /// An already connected database (tests use a fresh PostgreSQL schema).
+    pub db: Option<Db>,
+    pub hash_cost: HashCost,
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn Random>,
+    /// Tune the app configuration before start (tests shorten limits).
+    pub tweak: Option<Box<dyn FnOnce(&mut AppConfig) + Send>>,
+}
+
+impl StartOptions {
+    pub fn new(serve: ServeSettings, database: DatabaseUrl) -> Self {
+        Self {
+            serve,
+            database,
+            db: None,
+            hash_cost: HashCost::default(),
+            clock: Arc::new(tier0_app::system::SystemClock),
+            rng: Arc::new(tier0_app::system::SystemRandom),
+            tweak: None,
+        }
+    }
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: App,
+    /// The admin invite of a default tenant created by this start.
+    pub first_invite: Option<String>,
+    shutdown: watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stop accepting, let in-flight requests finish, stop workers.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.handle.await;
+        self.app.store().db().close().await;
+    }
+
+    /// Wait until the server stops (after [`Running::shutdown_signal`]).
+    pub fn shutdown_signal(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+
+    pub async fn wait(self) {
+        let _ = self.handle.await;
+        self.app.store().db().close().await;
+    }
+}
+
+/// Open the store (running migrations).
+pub async fn open_store(database: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Store> {
+    let opts = DbOptions { max_connections, ..DbOptions::default() };
+    Store::open(database, &opts).await.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The public URL when none is configured: `http://localhost:<port>`.
+pub fn default_public_url(listen: SocketAddr, base_domain: &str) -> url::Url {
+    let host = if listen.ip().is_loopback() || listen.ip().is_unspecified() {
+        base_domain.to_owned()
+    } else {
+        listen.ip().to_string()
+    };
+    url::Url::parse(&format!("http://{host}:{}", listen.port()))
+        .unwrap_or_else(|_| url::Url::parse("http://localhost").expect("static URL"))
+}
+
+/// Start serving on `listener`.
+pub async fn start(opts: StartOptions, listener: TcpListener) -> anyhow::Result<Running> {
+    let addr = listener.local_addr().context("listener has no address")?;
+    let store = match opts.db {
+        Some(db) => Store::from_db(db).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => open_store(&opts.database, opts.serve.max_connections).await?,
+    };
+    let s = &opts.serve;
+    let public_url = s.public_url.clone().unwrap_or_else(|| default_public_url(addr, &s.base_domain));
+    let mut cfg = AppConfig::new(public_url.clone(), s.base_domain.clone());
+    cfg.hash_cost = opts.hash_cost;
+    cfg.smtp_url = s.smtp_url.clone();
+    cfg.mail_from = s.mail_from.clone();
+    cfg.anonymous_read = s.anonymous_read;
+    if let Some(t) = opts.tweak {
+        t(&mut cfg);
+    }
+    let app = App::new(store, cfg, opts.clock, opts.rng).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let first_invite = app.ensure_default_tenant().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+
+    let web = tier0_web::WebConfig {
+        trusted_proxies: s.trusted_proxies.clone(),
+        https: public_url.scheme() == "https",
+        ..tier0_web::WebConfig::default()
+    };
+    let router = tier0_web::router(app.clone(), web);
+    let (tx, rx) = watch::channel(false);
+    let mail = tokio::spawn(app.clone().run_mail_worker(rx.clone()));
+    let mut rx_serve = rx.clone();
+    let handle = tokio::spawn(async move {
+        let stop = async move {
+            let _ = rx_serve.wait_for(|v| *v).await;
+        };
+        tier0_web::serve::serve(listener, router, tier0_web::serve::ServeOptions::default(), stop).await;
+        let _ = mail.await;
+    });
+    Ok(Running { addr, app, first_invite, shutdown: tx, handle })
+}

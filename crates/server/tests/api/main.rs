@@ -1,0 +1,4 @@
+//! The HTTP integration suite: one binary, every test run on SQLite and
+//! (with TIER0_TEST_POSTGRES_URL) on PostgreSQL through `dual_test!`.
+
+mod foundation;

@@ -1,0 +1,39 @@
+//! Every place where SQLite and PostgreSQL need different SQL, by name.
+//! Queries elsewhere are written once in the shared subset.
+
+use crate::url::Backend;
+
+/// Migration placeholders and what each backend writes for them.
+const TOKENS: &[(&str, &str, &str)] = &[
+    // Binary payloads (attachments).
+    ("{{BLOB}}", "BLOB", "BYTEA"),
+    // An ever-increasing 64-bit key assigned by the database (change feeds).
+    ("{{AUTOINC_PK}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+];
+
+/// Render a migration for one backend.
+pub(crate) fn render_migration(sql: &str, backend: Backend) -> String {
+    let mut out = sql.to_owned();
+    for (token, sqlite, pg) in TOKENS {
+        out = out.replace(token, if backend == Backend::Sqlite { sqlite } else { pg });
+    }
+    out
+}
+
+/// Row-lock suffix for claiming work items: PostgreSQL nodes skip rows
+/// another node is claiming; SQLite's single writer needs nothing.
+pub(crate) fn skip_locked(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+    }
+}
+
+/// Serialise migrations across nodes starting at once (PostgreSQL advisory
+/// lock; SQLite's `BEGIN IMMEDIATE` already excludes other writers).
+pub(crate) fn migration_lock(backend: Backend) -> Option<&'static str> {
+    match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some("SELECT pg_advisory_xact_lock(7301170001)"),
+    }
+}

@@ -1,0 +1,191 @@
+//! Server-rendered pages (maud: compile-time checked, escaped by default).
+//! Every action is a real `<form>`; JavaScript only enhances. Each area
+//! registers its pages in [`routes`].
+
+pub mod auth;
+pub mod layout;
+
+use crate::AppState;
+use crate::extract::Caller;
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use maud::{Markup, html};
+use tier0_app::{Ctx, SignedIn};
+
+pub use layout::{Chrome, Tab, page};
+
+/// Every page route.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/assets/app.css", get(stylesheet))
+        .route("/", get(auth::home))
+        .route("/login", get(auth::login_form).post(auth::login_submit))
+        .route("/login/verify", axum::routing::post(auth::login_verify))
+        .route("/logout", axum::routing::post(auth::logout))
+}
+
+const CSS: &str = include_str!("../../assets/app.css");
+
+async fn stylesheet() -> Response {
+    let mut res = CSS.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    res
+}
+
+/// The caller of a page request. Like [`Caller`], but refusals render as
+/// HTML and the current path is kept for `next=` redirects.
+pub struct PageCaller {
+    pub ctx: Ctx,
+    pub path: String,
+}
+
+impl FromRequestParts<AppState> for PageCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map(|u| u.0.clone())
+            .unwrap_or_else(|| parts.uri.clone())
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".into());
+        match Caller::from_request_parts(parts, st).await {
+            Ok(c) => Ok(PageCaller { ctx: c.ctx, path }),
+            Err(e) => Err(error_page(e.status, "Request refused", &e.message)),
+        }
+    }
+}
+
+impl PageCaller {
+    /// A signed-in user, or a redirect to the sign-in page that returns
+    /// here afterwards.
+    pub fn signed_in(&self) -> Result<SignedIn<'_>, Response> {
+        self.ctx.signed_in().map_err(|_| login_redirect(&self.path))
+    }
+
+    /// Signed in (or the read-only guest) for reading pages.
+    pub fn reader(&self) -> Result<(), Response> {
+        if self.ctx.principal().is_some() { Ok(()) } else { Err(login_redirect(&self.path)) }
+    }
+}
+
+pub fn login_redirect(next: &str) -> Response {
+    let target =
+        format!("/login?next={}", percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC));
+    Redirect::to(&target).into_response()
+}
+
+/// A same-site path to continue to, or `/`: only absolute paths, never
+/// `//host`, `/\host`, schemes or control characters.
+pub fn safe_next(next: Option<&str>) -> String {
+    let Some(n) = next.map(str::trim) else { return "/".into() };
+    let ok = n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.starts_with("/\\")
+        && !n.contains("://")
+        && n.len() <= 1000
+        && !n.chars().any(|c| c.is_control() || c == '\\');
+    if ok { n.to_owned() } else { "/".into() }
+}
+
+/// A complete, self-contained error page.
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = html! {
+        main id="main" class="narrow" {
+            div class="auth-card" {
+                h1 { (title) }
+                p { (message) }
+                p { a href="/" { "Go to the start page" } }
+            }
+        }
+    };
+    (status, layout::bare(title, body)).into_response()
+}
+
+/// A labelled input with its error shown next to it (and announced).
+pub fn field(label: &str, name: &str, kind: &str, value: &str, error: Option<&String>, extra: FieldOpts<'_>) -> Markup {
+    let id = format!("f-{name}");
+    let err_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let describedby = match (error.is_some(), extra.hint.is_some()) {
+        (true, true) => Some(format!("{err_id} {hint_id}")),
+        (true, false) => Some(err_id.clone()),
+        (false, true) => Some(hint_id.clone()),
+        (false, false) => None,
+    };
+    html! {
+        div class={ "field" @if error.is_some() { " invalid" } } {
+            label for=(id) { (label) @if !extra.required { " " span class="optional" { "(optional)" } } }
+            @if let Some(h) = extra.hint { span class="hint" id=(hint_id) { (h) } }
+            @if kind == "textarea" {
+                textarea id=(id) name=(name) required[extra.required] aria-invalid=[error.map(|_| "true")] aria-describedby=[describedby.as_deref()] maxlength=[extra.maxlength] { (value) }
+            } @else {
+                input id=(id) type=(kind) name=(name) value=(value) required[extra.required]
+                    autocomplete=[extra.autocomplete] aria-invalid=[error.map(|_| "true")] aria-describedby=[describedby.as_deref()]
+                    maxlength=[extra.maxlength] autofocus[extra.autofocus] inputmode=[extra.inputmode];
+            }
+            @if let Some(e) = error { div class="field-error" id=(err_id) role="alert" { (label) " " (e) } }
+        }
+    }
+}
+
+/// Options of [`field`].
+#[derive(Default, Clone, Copy)]
+pub struct FieldOpts<'a> {
+    pub required: bool,
+    pub hint: Option<&'a str>,
+    pub autocomplete: Option<&'a str>,
+    pub maxlength: Option<usize>,
+    pub autofocus: bool,
+    pub inputmode: Option<&'a str>,
+}
+
+impl<'a> FieldOpts<'a> {
+    pub fn required() -> Self {
+        Self { required: true, ..Self::default() }
+    }
+    pub fn hint(mut self, h: &'a str) -> Self {
+        self.hint = Some(h);
+        self
+    }
+    pub fn autocomplete(mut self, a: &'a str) -> Self {
+        self.autocomplete = Some(a);
+        self
+    }
+    pub fn max(mut self, n: usize) -> Self {
+        self.maxlength = Some(n);
+        self
+    }
+    pub fn autofocus(mut self) -> Self {
+        self.autofocus = true;
+        self
+    }
+}
+
+/// A summary of form errors at the top of a form (announced to screen
+/// readers), or a general message.
+pub fn notice(kind: &str, text: &str) -> Markup {
+    html! { div class={ "notice " (kind) } role=(if kind == "error" { "alert" } else { "status" }) { (text) } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_same_site_only() {
+        assert_eq!(safe_next(Some("/portal/requests?x=1")), "/portal/requests?x=1");
+        for bad in
+            ["//evil.com", "/\\evil.com", "https://evil.com", "javascript:alert(1)", "evil.com", "/a\nb", "/x://y"]
+        {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+}
