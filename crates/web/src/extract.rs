@@ -134,7 +134,7 @@ pub fn is_cross_site(h: &HeaderMap) -> bool {
 /// in which case the right-most untrusted `X-Forwarded-For` entry.
 pub fn client_ip(parts: &Parts, st: &AppState) -> Option<IpAddr> {
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let Some(peer) = peer else { return None };
+    let peer = peer?;
     if !st.web.trusted_proxies.contains(&peer) {
         return Some(peer);
     }
