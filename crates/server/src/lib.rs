@@ -16,6 +16,9 @@ use tier0_store::{DatabaseUrl, Db, DbOptions, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+/// A last adjustment of the app configuration (tests shorten limits).
+pub type ConfigTweak = Box<dyn FnOnce(&mut AppConfig) + Send>;
+
 /// Everything needed to start a server.
 pub struct StartOptions {
     pub serve: ServeSettings,
@@ -26,7 +29,7 @@ pub struct StartOptions {
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Random>,
     /// Tune the app configuration before start (tests shorten limits).
-    pub tweak: Option<Box<dyn FnOnce(&mut AppConfig) + Send>>,
+    pub tweak: Option<ConfigTweak>,
 }
 
 impl StartOptions {

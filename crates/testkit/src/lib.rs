@@ -44,7 +44,7 @@ pub struct Spawn {
     pub backend: Backend,
     pub smtp_url: Option<String>,
     pub anonymous_read: bool,
-    pub tweak: Option<Box<dyn FnOnce(&mut AppConfig) + Send>>,
+    pub tweak: Option<tier0::ConfigTweak>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
