@@ -99,6 +99,9 @@ pub struct ServeArgs {
     /// Maximum database connections [default: 16].
     #[arg(long, env = "TIER0_MAX_CONNECTIONS")]
     pub max_connections: Option<u32>,
+    /// Seconds a client may take to send request headers [default: 10].
+    #[arg(long, env = "TIER0_HEADER_TIMEOUT_SECS")]
+    pub header_timeout_secs: Option<u64>,
 }
 
 fn parse_bool(s: &str) -> Result<bool, String> {
@@ -125,6 +128,7 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<IpAddr>>,
     pub shared_anonymous_access: Option<bool>,
     pub max_connections: Option<u32>,
+    pub header_timeout_secs: Option<u64>,
 }
 
 /// Every `TIER0_*` variable the binary reads.
@@ -146,6 +150,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "TIER0_TRUSTED_PROXIES",
     "TIER0_SHARED_ANONYMOUS_ACCESS",
     "TIER0_MAX_CONNECTIONS",
+    "TIER0_HEADER_TIMEOUT_SECS",
 ];
 
 /// `TIER0_*` variables that nothing reads (typos, removed settings).
@@ -178,6 +183,7 @@ pub struct ServeSettings {
     pub trusted_proxies: Vec<IpAddr>,
     pub anonymous_read: bool,
     pub max_connections: u32,
+    pub header_timeout: std::time::Duration,
 }
 
 /// Read a secret from `<VAR>_FILE` if set (trailing newline removed).
@@ -268,6 +274,9 @@ impl ServeSettings {
             trusted_proxies: a.trusted_proxies.clone().or_else(|| file.trusted_proxies.clone()).unwrap_or_default(),
             anonymous_read: a.shared_anonymous_access.or(file.shared_anonymous_access).unwrap_or(false),
             max_connections: a.max_connections.or(file.max_connections).unwrap_or(16).clamp(1, 1000),
+            header_timeout: std::time::Duration::from_secs(
+                a.header_timeout_secs.or(file.header_timeout_secs).unwrap_or(10).clamp(1, 300),
+            ),
         })
     }
 }

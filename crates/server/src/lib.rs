@@ -121,11 +121,12 @@ pub async fn start(opts: StartOptions, listener: TcpListener) -> anyhow::Result<
     let (tx, rx) = watch::channel(false);
     let mail = tokio::spawn(app.clone().run_mail_worker(rx.clone()));
     let mut rx_serve = rx.clone();
+    let serve_opts = tier0_web::serve::ServeOptions { header_read_timeout: s.header_timeout, ..Default::default() };
     let handle = tokio::spawn(async move {
         let stop = async move {
             let _ = rx_serve.wait_for(|v| *v).await;
         };
-        tier0_web::serve::serve(listener, router, tier0_web::serve::ServeOptions::default(), stop).await;
+        tier0_web::serve::serve(listener, router, serve_opts, stop).await;
         let _ = mail.await;
     });
     Ok(Running { addr, app, first_invite, shutdown: tx, handle })

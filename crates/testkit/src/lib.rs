@@ -112,6 +112,7 @@ pub async fn spawn_app_with(opts: Spawn) -> Option<TestApp> {
         trusted_proxies: opts.trusted_proxies,
         anonymous_read: opts.anonymous_read,
         max_connections: 5,
+        header_timeout: std::time::Duration::from_secs(10),
     };
     let clock = Arc::new(OffsetClock::default());
     let mut start = StartOptions::new(serve, database);

@@ -1,0 +1,515 @@
+//! The `tier0` binary as an operator runs it: start and stop, configuration
+//! layering, migrations, backups, tenants, timeouts.
+
+// Children are killed and reaped in `Server::drop`.
+#![allow(clippy::zombie_processes)]
+
+use serde_json::json;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tier0");
+const PASSWORD: &str = "correct horse battery staple 42";
+
+fn tier0(dir: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir).env_remove("TIER0_DATABASE_URL").env("TIER0_LOG", "info");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("TIER0_") && !k.starts_with("TIER0_TEST_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+/// A server process started with `serve --listen 127.0.0.1:0`.
+struct Server {
+    child: Child,
+    url: String,
+    port: u16,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Server {
+    fn start(mut cmd: Command) -> Server {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("start tier0");
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let err_pipe = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err_pipe).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(200))
+                && let Some(url) = line.trim().strip_prefix("Tier0 is running at ")
+            {
+                let url = url.trim().trim_end_matches('/').to_owned();
+                let port = url.rsplit(':').next().unwrap().parse().unwrap();
+                return Server { child, url, port, stderr };
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("tier0 exited early ({status}): {}", stderr.lock().unwrap());
+            }
+        }
+        let _ = child.kill();
+        panic!("tier0 did not print its URL: {}", stderr.lock().unwrap());
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn term(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        wait_exit(&mut self.child, Duration::from_secs(30))
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "process did not exit in time");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn run(mut cmd: Command) -> Output {
+    cmd.output().expect("run tier0")
+}
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
+}
+
+fn register(base: &str) -> String {
+    let r = http()
+        .post(format!("{base}/api/auth/register"))
+        .json(&json!({"email": "root@example.com", "password": PASSWORD, "name": "Root"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<serde_json::Value>().unwrap()["token"].as_str().unwrap().to_owned()
+}
+
+fn serve_cmd(dir: &Path) -> Command {
+    let mut c = tier0(dir);
+    c.args(["serve", "--listen", "127.0.0.1:0"]);
+    c
+}
+
+#[test]
+fn serve_with_no_flags_uses_sqlite_in_tier0_data_and_drains_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(serve_cmd(dir.path()));
+    assert!(dir.path().join("tier0-data/tier0.db").exists(), "database created in ./tier0-data");
+    assert!(s.url.starts_with("http://localhost:"), "{}", s.url);
+    let r = http().get(format!("{}/healthz", s.base())).send().unwrap();
+    assert_eq!(r.status(), 200);
+
+    // An in-flight request (body still arriving) completes after SIGTERM.
+    let mut conn = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let body = br#"{"email":"nobody@example.com","password":"wrong password here"}"#;
+    let head = format!(
+        "POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        s.port,
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).unwrap();
+    conn.write_all(&body[..10]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = s.child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // New connections are no longer accepted…
+    let refused =
+        TcpStream::connect_timeout(&format!("127.0.0.1:{}", s.port).parse().unwrap(), Duration::from_secs(1)).is_err();
+    assert!(refused, "listener still accepting after SIGTERM");
+    // …but the in-flight request finishes.
+    conn.write_all(&body[10..]).unwrap();
+    let mut resp = String::new();
+    conn.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 401"), "{resp}");
+    assert!(resp.contains("invalid_credentials"), "{resp}");
+    let status = wait_exit(&mut s.child, Duration::from_secs(30));
+    assert!(status.success(), "exit status {status}");
+}
+
+#[test]
+fn first_start_prints_a_working_admin_invite() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tier0(dir.path());
+    cmd.args(["serve", "--listen", "127.0.0.1:0"]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut invite = None;
+    let mut port = 0u16;
+    for line in lines.by_ref().map_while(Result::ok).take(12) {
+        let l = line.trim();
+        if let Some(u) = l.strip_prefix("Tier0 is running at ") {
+            port = u.trim().trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
+        }
+        if l.contains("/signup?token=") {
+            invite = Some(l.to_owned());
+            break;
+        }
+    }
+    let invite = invite.expect("invite URL printed");
+    let token = invite.split("token=").nth(1).unwrap();
+    let r = http()
+        .post(format!("http://127.0.0.1:{port}/api/auth/signup-exchange"))
+        .json(&json!({"token": token, "password": PASSWORD, "email": "first@example.com", "name": "First"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let body: serde_json::Value = r.json().unwrap();
+    assert_eq!(body["user"]["role"], "admin");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn configuration_layers_defaults_file_env_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.toml"), "base_domain = \"file.test\"\n").unwrap();
+    let start = |env: Option<&str>, flag: Option<&str>| {
+        let mut c = tier0(dir.path());
+        c.args(["--config", "t.toml", "serve", "--listen", "127.0.0.1:0"]);
+        if let Some(e) = env {
+            c.env("TIER0_BASE_DOMAIN", e);
+        }
+        if let Some(f) = flag {
+            c.args(["--base-domain", f]);
+        }
+        Server::start(c)
+    };
+    let s = start(None, None);
+    assert!(s.url.starts_with("http://file.test:"), "{}", s.url);
+    drop(s);
+    let s = start(Some("env.test"), None);
+    assert!(s.url.starts_with("http://env.test:"), "{}", s.url);
+    drop(s);
+    let s = start(Some("env.test"), Some("flag.test"));
+    assert!(s.url.starts_with("http://flag.test:"), "{}", s.url);
+    drop(s);
+    // Unknown TIER0_* variables are warned about.
+    let mut c = serve_cmd(dir.path());
+    c.env("TIER0_LISTN", "oops");
+    let mut s = Server::start(c);
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = s.term();
+    assert!(s.stderr().contains("TIER0_LISTN"), "{}", s.stderr());
+    // A bad config file stops the start with a clear message.
+    std::fs::write(dir.path().join("bad.toml"), "listen = 5\nbogus = true\n").unwrap();
+    let mut c = tier0(dir.path());
+    c.args(["--config", "bad.toml", "serve"]);
+    let out = run(c);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn database_password_never_appears_in_errors_or_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("pw");
+    std::fs::write(&secret_file, "Sup3rSecretFromFile\n").unwrap();
+    for (url, extra) in [
+        ("postgres://tier0:Sup3rSecretInUrl@127.0.0.1:1/tier0", None),
+        ("postgres://tier0@127.0.0.1:1/tier0", Some(&secret_file)),
+    ] {
+        let mut c = serve_cmd(dir.path());
+        c.env("TIER0_DATABASE_URL", url);
+        if let Some(f) = extra {
+            c.env("TIER0_DATABASE_PASSWORD_FILE", f);
+        }
+        let out = run(c);
+        assert!(!out.status.success());
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!all.contains("Sup3rSecret"), "password leaked: {all}");
+        assert!(all.contains("cannot open database"), "{all}");
+    }
+    // The URL itself may come from a *_FILE secret.
+    let url_file = dir.path().join("url");
+    std::fs::write(&url_file, "postgres://tier0:Sup3rSecretInFile@127.0.0.1:1/tier0\n").unwrap();
+    let mut c = serve_cmd(dir.path());
+    c.env("TIER0_DATABASE_URL_FILE", &url_file);
+    let out = run(c);
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains("postgres://tier0:***@127.0.0.1:1/tier0"), "{all}");
+    assert!(!all.contains("Sup3rSecret"), "{all}");
+}
+
+#[test]
+fn a_database_from_a_newer_version_or_an_edited_migration_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(serve_cmd(dir.path()));
+    assert!(s.term().success());
+    let db = dir.path().join("tier0-data/tier0.db");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let exec = |sql: &'static str| {
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        })
+    };
+    exec("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (9999, 'future', 'x', 0)");
+    let out = run(serve_cmd(dir.path()));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("9999") && err.contains("newer version"), "{err}");
+    exec("DELETE FROM schema_migrations WHERE version = 9999");
+    exec("UPDATE schema_migrations SET checksum = 'tampered' WHERE version = 1");
+    let out = run(serve_cmd(dir.path()));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("migration 1") && err.contains("refusing to start"), "{err}");
+}
+
+#[test]
+fn tenants_are_created_and_listed_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = tier0(dir.path());
+    c.args(["tenant", "create", "acme", "--name", "Acme Corp"]);
+    let out = run(c);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("http://acme.localhost:8080/signup?token="), "{text}");
+    for bad in ["cp", "Bad_Slug", "x-"] {
+        let mut c = tier0(dir.path());
+        c.args(["tenant", "create", bad, "--name", "X"]);
+        let out = run(c);
+        assert!(!out.status.success(), "{bad} accepted");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("slug"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut c = tier0(dir.path());
+    c.args(["tenant", "create", "acme", "--name", "Again"]);
+    assert!(!run(c).status.success());
+    let mut c = tier0(dir.path());
+    c.args(["tenant", "list"]);
+    let out = run(c);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("acme") && text.contains("Acme Corp"), "{text}");
+
+    // The printed invite works against a server on the same data.
+    let mut s = Server::start(serve_cmd(dir.path()));
+    let invite = String::from_utf8_lossy(
+        &run({
+            let mut c = tier0(dir.path());
+            c.args(["tenant", "create", "beta", "--name", "Beta"]);
+            c
+        })
+        .stdout,
+    )
+    .into_owned();
+    let token = invite.split("token=").nth(1).unwrap().lines().next().unwrap().trim().to_owned();
+    let r = http()
+        .post(format!("{}/api/auth/signup-exchange", s.base()))
+        .header("host", format!("beta.localhost:{}", s.port))
+        .json(&json!({"token": token, "password": PASSWORD, "email": "boss@beta.test"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
+    assert!(s.term().success());
+}
+
+#[test]
+fn sqlite_backup_under_load_restores_into_an_empty_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(serve_cmd(dir.path()));
+    let token = register(&s.base());
+    // Keep writing while the backup runs.
+    let base = s.base();
+    let writer = std::thread::spawn(move || {
+        let c = http();
+        let mut n = 0;
+        for i in 0..60 {
+            let r = c
+                .post(format!("{base}/api/auth/invite"))
+                .bearer_auth(&token)
+                .json(&json!({"email": format!("u{i}@example.com")}))
+                .send()
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            n += 1;
+        }
+        n
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let mut c = tier0(dir.path());
+    c.args(["backup", "snap.db"]);
+    let out = run(c);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(writer.join().unwrap(), 60);
+    // Refuses to overwrite.
+    let mut c = tier0(dir.path());
+    c.args(["backup", "snap.db"]);
+    assert!(!run(c).status.success());
+    assert!(s.term().success());
+
+    // Restore refuses a non-empty data dir, accepts an empty one.
+    let mut c = tier0(dir.path());
+    c.args(["restore", "snap.db"]);
+    let out = run(c);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty data directory"));
+    let mut c = tier0(dir.path());
+    c.args(["--data-dir", "restored", "restore", "snap.db"]);
+    let out = run(c);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Garbage is refused.
+    std::fs::write(dir.path().join("junk.db"), b"not a database at all").unwrap();
+    let mut c = tier0(dir.path());
+    c.args(["--data-dir", "other", "restore", "junk.db"]);
+    assert!(!run(c).status.success());
+
+    let mut c = serve_cmd(dir.path());
+    c.args(["--data-dir", "restored"]);
+    let mut s2 = Server::start(c);
+    let r = http()
+        .post(format!("{}/api/auth/login", s2.base()))
+        .json(&json!({"email": "root@example.com", "password": PASSWORD}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let tok = r.json::<serde_json::Value>().unwrap()["token"].as_str().unwrap().to_owned();
+    let audit: serde_json::Value = http()
+        .get(format!("{}/api/audit?action=user.invited&limit=200", s2.base()))
+        .bearer_auth(&tok)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let n = audit["items"].as_array().unwrap().len();
+    assert!(n <= 60, "{n}");
+    assert!(s2.term().success());
+}
+
+#[test]
+fn postgres_backup_delegates_to_pg_dump_and_restores() {
+    let Ok(url) = std::env::var("TIER0_TEST_POSTGRES_URL") else {
+        tier0_testkit::skip("TIER0_TEST_POSTGRES_URL not set");
+        return;
+    };
+    if Command::new("pg_dump").arg("--version").output().is_err() {
+        tier0_testkit::skip("pg_dump not installed");
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let suffix = std::process::id();
+    let (src, dst) = (format!("t0cli_src_{suffix}"), format!("t0cli_dst_{suffix}"));
+    let admin = |sql: String| {
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+        })
+    };
+    for db in [&src, &dst] {
+        admin(format!("DROP DATABASE IF EXISTS {db}"));
+        admin(format!("CREATE DATABASE {db}"));
+    }
+    let mut base = url::Url::parse(&url).unwrap();
+    base.set_path(&format!("/{src}"));
+    let src_url = base.to_string();
+    base.set_path(&format!("/{dst}"));
+    let dst_url = base.to_string();
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = serve_cmd(dir.path());
+    c.args(["--database-url", &src_url]);
+    let mut s = Server::start(c);
+    register(&s.base());
+    assert!(s.term().success());
+    let mut c = tier0(dir.path());
+    c.args(["--database-url", &src_url, "backup", "pg.dump"]);
+    let out = run(c);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut c = tier0(dir.path());
+    c.args(["--database-url", &dst_url, "restore", "pg.dump"]);
+    let out = run(c);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Restoring over a non-empty database is refused.
+    let mut c = tier0(dir.path());
+    c.args(["--database-url", &dst_url, "restore", "pg.dump"]);
+    assert!(!run(c).status.success());
+
+    let mut c = serve_cmd(dir.path());
+    c.args(["--database-url", &dst_url]);
+    let mut s2 = Server::start(c);
+    let r = http()
+        .post(format!("{}/api/auth/login", s2.base()))
+        .json(&json!({"email": "root@example.com", "password": PASSWORD}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(s2.term().success());
+    for db in [&src, &dst] {
+        admin(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    }
+}
+
+#[test]
+fn slow_header_clients_are_disconnected() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = serve_cmd(dir.path());
+    c.args(["--header-timeout-secs", "1"]);
+    let mut s = Server::start(c);
+    let mut conn = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ").unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let _ = conn.read_to_end(&mut buf);
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(5), "connection held for {waited:?}");
+    assert!(waited >= Duration::from_millis(800), "closed too early: {waited:?}");
+    // A normal client is still served.
+    assert_eq!(http().get(format!("{}/healthz", s.base())).send().unwrap().status(), 200);
+    assert!(s.term().success());
+}
+
+#[test]
+fn json_logs_carry_request_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = serve_cmd(dir.path());
+    c.args(["--log-format", "json"]);
+    let mut s = Server::start(c);
+    let r = http().get(format!("{}/api/me", s.base())).header("x-request-id", "trace-me-42").send().unwrap();
+    assert_eq!(r.status(), 401);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(s.term().success());
+    let logs = s.stderr();
+    let line = logs.lines().find(|l| l.contains("trace-me-42")).expect("request logged with its id");
+    let v: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
+    assert_eq!(v["status"], 401, "{line}");
+}
