@@ -63,8 +63,58 @@ pub fn system_routes() -> axum::Router<AppState> {
         .route("/api/openapi.json", get(system::openapi))
 }
 
+/// Responses any operation can give because of what every request passes
+/// through (tenant resolution, body parsing, CSRF), added where a handler
+/// did not describe them itself.
+fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |desc: &str| -> RefOr<utoipa::openapi::Response> {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(desc)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            (&mut item.get, false),
+            (&mut item.delete, true),
+            (&mut item.post, true),
+            (&mut item.put, true),
+            (&mut item.patch, true),
+        ];
+        for (op, unsafe_method) in ops {
+            let Some(op) = op.as_mut() else { continue };
+            let has_body = op.request_body.is_some();
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let mut add = |code: &str, desc: &str| {
+                op.responses.responses.entry(code.to_owned()).or_insert_with(|| error(desc));
+            };
+            add("400", "Malformed request");
+            add("404", "Unknown tenant, or absent or not visible");
+            add("422", "Validation failed (per-field messages)");
+            if secured {
+                add("401", "Not signed in");
+                add("403", "Signed in but not allowed");
+            }
+            if unsafe_method {
+                add("403", "Refused: cross-site request (CSRF) or not allowed");
+            }
+            if has_body {
+                add("413", "Request body too large");
+                add("415", "Send JSON with Content-Type: application/json");
+            }
+        }
+    }
+}
+
 /// Add the security schemes and render the document once at start.
 pub fn finish_openapi(mut doc: utoipa::openapi::OpenApi) -> String {
+    add_common_responses(&mut doc);
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",
