@@ -97,6 +97,38 @@ impl App {
         Ok(role)
     }
 
+    /// `DELETE /api/roles/{id}`: a custom role nobody holds. Built-in roles
+    /// cannot be deleted (409 `role_builtin`); a role still held by users is
+    /// 409 `role_in_use`. Pending invites into the role are withdrawn.
+    pub async fn delete_role(&self, by: Can<'_, caps::RbacManage>, id: &str) -> AppResult<()> {
+        let mut tx = self.db(by.ctx).write().await?;
+        let role = tx.get_role(&RoleId::new(id)).await?.ok_or(AppError::NotFound)?;
+        if role.builtin {
+            return Err(AppError::conflict("role_builtin", "built-in roles cannot be deleted"));
+        }
+        let members = tx.count_role_members(&role.id).await?;
+        if members > 0 {
+            return Err(AppError::conflict(
+                "role_in_use",
+                format!("{members} user(s) hold this role; give them another role first"),
+            ));
+        }
+        let withdrawn = tx.expire_invites_for_role(&role.id, self.now()).await?;
+        if !tx.delete_custom_role(&role.id).await? {
+            return Err(AppError::NotFound);
+        }
+        self.audit(
+            &mut tx,
+            by.ctx,
+            "role.deleted",
+            Some(("role", role.id.as_str())),
+            serde_json::json!({"name": role.name, "permissions": role.permissions.to_storage(), "invites_withdrawn": withdrawn}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// `GET /api/rbac/role-permissions?role_id=`.
     pub async fn role_permissions(&self, by: Can<'_, caps::RbacManage>, role_id: &str) -> AppResult<RolePermissions> {
         let role = self.db(by.ctx).read().await?.get_role(&RoleId::new(role_id)).await?.ok_or(AppError::NotFound)?;
@@ -121,10 +153,10 @@ impl App {
         if !by.principal.permissions.covers(&perms) {
             return Err(AppError::forbidden("you cannot grant permissions you do not hold"));
         }
-        // Taking `*` away from the role of the last administrators would
-        // lock everyone out of administration.
-        if role.is_admin() && !perms.is_all() {
-            return Err(AppError::conflict("last_admin", "this change would leave no administrator"));
+        // Taking `*` away from a custom all-powerful role must leave some
+        // active administrator outside it.
+        if role.is_admin() && !perms.is_all() && tx.lock_active_admins(Some(&role.id)).await? == 0 {
+            return Err(AppError::conflict("last_admin", "this change would leave no active administrator"));
         }
         tx.set_role_permissions(&role.id, &perms, self.now()).await?;
         self.audit(
