@@ -190,9 +190,13 @@ impl App {
         }))
     }
 
-    /// The caller's live sessions.
+    /// The caller's live sessions (neither revoked nor expired, idle or
+    /// absolute).
     pub async fn my_sessions(&self, me: SignedIn<'_>) -> AppResult<Vec<tier0_domain::SessionInfo>> {
-        Ok(self.db(me.ctx).read().await?.list_user_sessions(me.user_id(), self.now()).await?)
+        let now = self.now();
+        let idle = self.0.config.session_idle_secs;
+        let all = self.db(me.ctx).read().await?.list_user_sessions(me.user_id(), now).await?;
+        Ok(all.into_iter().filter(|s| now < s.last_seen_at.plus_secs(idle)).collect())
     }
 
     /// `DELETE /api/me/sessions/{id}`: sign one of the caller's sessions

@@ -5,7 +5,7 @@ use super::users::Page;
 use crate::error::{AppError, AppResult};
 use crate::{App, Can, Ctx, caps};
 use serde::{Deserialize, Serialize};
-use tier0_domain::{AuditEntry, Cursor, Limit, Permission, PermissionSet, PlainText, Role, RoleId};
+use tier0_domain::{AuditEntry, BuiltinRole, Cursor, Limit, Permission, PermissionSet, PlainText, Role, RoleId};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewRoleInput {
@@ -35,6 +35,33 @@ pub struct AuditQuery {
     pub action: Option<String>,
 }
 
+/// Audit actions recorded by identity and access, with a label for
+/// people (the audit page's filter). Other areas append their own.
+pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
+    ("auth.login", "Signed in"),
+    ("auth.login_failed", "Sign-in failed"),
+    ("auth.logout", "Signed out"),
+    ("auth.session_revoked", "Signed a device out"),
+    ("auth.register_first_admin", "Registered as first administrator"),
+    ("auth.signup", "Accepted an invitation"),
+    ("auth.reset_requested", "Asked for a password reset"),
+    ("auth.password_reset", "Reset their password"),
+    ("auth.reset_failed", "Password reset failed"),
+    ("auth.password_check_failed", "Wrong password when confirming a change"),
+    ("user.invited", "Invited someone"),
+    ("user.invite_revoked", "Withdrew an invitation"),
+    ("user.activated", "Activated a user"),
+    ("user.deactivated", "Deactivated a user"),
+    ("user.role_changed", "Changed a user's role"),
+    ("user.updated", "Edited a user"),
+    ("user.password_changed", "Changed their password"),
+    ("user.totp_enabled", "Turned on two-step verification"),
+    ("user.totp_disabled", "Turned off two-step verification"),
+    ("role.created", "Created a role"),
+    ("role.permissions_changed", "Changed a role's permissions"),
+    ("role.deleted", "Deleted a role"),
+];
+
 /// Role names: 2–40 of lowercase letters, digits, space, `-`, `_`.
 fn parse_role_name(s: &str) -> Result<String, tier0_domain::ValidationError> {
     let s = s.trim().to_lowercase();
@@ -50,16 +77,27 @@ fn parse_role_name(s: &str) -> Result<String, tier0_domain::ValidationError> {
     }
 }
 
+/// Built-in roles from least to most privileged, then custom roles oldest
+/// first.
+fn in_display_order(mut roles: Vec<Role>) -> Vec<Role> {
+    let rank = |r: &Role| {
+        BuiltinRole::ALL.iter().position(|b| r.builtin && b.name() == r.name).unwrap_or(BuiltinRole::ALL.len())
+    };
+    roles.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.created_at.cmp(&b.created_at)).then(a.name.cmp(&b.name)));
+    roles
+}
+
 impl App {
-    /// `GET /api/roles`.
+    /// `GET /api/roles`: built-in roles from least to most privileged,
+    /// then custom roles oldest first.
     pub async fn list_roles(&self, by: Can<'_, caps::RbacManage>) -> AppResult<Vec<Role>> {
-        Ok(self.db(by.ctx).read().await?.list_roles().await?)
+        Ok(in_display_order(self.db(by.ctx).read().await?.list_roles().await?))
     }
 
     /// Roles a `users:write` holder may assign when inviting (those within
     /// their own permissions); for the invite form.
     pub async fn assignable_roles(&self, by: Can<'_, caps::UsersWrite>) -> AppResult<Vec<Role>> {
-        let all = self.db(by.ctx).read().await?.list_roles().await?;
+        let all = in_display_order(self.db(by.ctx).read().await?.list_roles().await?);
         Ok(all.into_iter().filter(|r| by.principal.permissions.covers(&r.permissions)).collect())
     }
 
