@@ -92,7 +92,7 @@ async fn render(st: &AppState, c: &PageCaller, me: SignedIn<'_>, status: StatusC
         h1 { "Your profile" }
         @if let Some(d) = v.done { (notice("ok", d)) }
         @if let Some(e) = &v.error { (notice("error", e)) }
-        div class="cols" {
+        div class="cols align-start" {
             div class="stack" {
                 section class="card" aria-labelledby="h-details" {
                     h2 id="h-details" { "Your details" }

@@ -129,7 +129,7 @@ async fn render(
                 }
             }
         }
-        div class="cols" {
+        div class="cols align-start" {
             section class="card" aria-labelledby="h-new-role" {
                 h2 id="h-new-role" { "New custom role" }
                 form method="post" action="/settings/roles" novalidate {

@@ -164,7 +164,6 @@ async fn render(st: &AppState, c: &PageCaller, q: &UsersQuery, status: StatusCod
                     (field("E-mail address", "email", "email", &v.invite_email, v.invite_errors.get("email"), FieldOpts::required().autocomplete("off").max(254)))
                     div class={ "field" @if v.invite_errors.contains_key("role") { " invalid" } } {
                         label for="f-role" { "Role" }
-                        span class="hint" id="f-role-hint" { "Only roles within your own permissions are offered. New people usually start as requester." }
                         select id="f-role" name="role" aria-describedby="f-role-hint" {
                             @for r in &roles {
                                 option value=(r.name) selected[r.name == default_role] { (r.name) }
@@ -173,6 +172,10 @@ async fn render(st: &AppState, c: &PageCaller, q: &UsersQuery, status: StatusCod
                         @if let Some(e) = v.invite_errors.get("role") { div class="field-error" role="alert" { "Role " (e) } }
                     }
                     button class="btn" type="submit" { @if st.app.mail_enabled() { "Send invitation" } @else { "Create invitation link" } }
+                }
+                p class="hint" id="f-role-hint" {
+                    "Only roles within your own permissions are offered; new people usually start as requester. "
+                    "The link works once and expires after 72 hours."
                 }
             }
         }
