@@ -26,6 +26,7 @@ pub struct RegisterInput {
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct InviteInput {
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
     /// Role name or id; defaults to `requester`.
     #[serde(default)]
@@ -90,6 +91,8 @@ pub struct PendingInvite {
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct InviteListQuery {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -428,7 +431,20 @@ impl App {
         let w = tx.rate_hit("reset_account", email.as_str(), self.now(), window_ms).await?;
         let user = tx.get_user_by_email(&email).await?;
         let mut queued = false;
-        if let Some(user) = user.filter(|u| u.active && w.hits <= policy.resets_per_account) {
+        let user = user.filter(|u| u.active && w.hits <= policy.resets_per_account);
+        if let Some(user) = user.as_ref().filter(|_| !self.mail_enabled()) {
+            // No way to deliver a link: issue none (an unsendable secret is
+            // only a liability), but leave a trace for the administrators.
+            tracing::warn!(tenant = %ctx.tenant.slug, "password reset requested but SMTP is not configured; no e-mail sent");
+            self.audit(
+                &mut tx,
+                &ctx_as(ctx, user),
+                "auth.reset_requested",
+                Some(("user", user.id.as_str())),
+                serde_json::json!({"emailed": false}),
+            )
+            .await?;
+        } else if let Some(user) = user {
             let id: RecordId = self.new_id();
             let secret = self.new_secret();
             let now = self.now();
@@ -458,15 +474,12 @@ impl App {
                 &[
                     format!("Hello {},", user.name),
                     "Someone (hopefully you) asked to reset the password of your service desk account.".into(),
-                    "The link works once and expires in 30 minutes. Signing in with the new password signs you out everywhere else.".into(),
+                    "The link works once and expires in 30 minutes. Choosing a new password signs you out everywhere else.".into(),
                 ],
                 Some(("Choose a new password", &url)),
                 "If you did not ask for this, ignore this e-mail: your password stays as it is.",
             );
             queued = self.enqueue_mail(&mut tx, &msg).await?;
-            if !queued {
-                tracing::warn!(tenant = %ctx.tenant.slug, "password reset requested but SMTP is not configured; no e-mail sent");
-            }
             self.audit(
                 &mut tx,
                 &ctx_as(ctx, &user),

@@ -33,6 +33,8 @@ pub struct TotpSetupOut {
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct TotpCode {
+    /// The 6-digit code shown by the authenticator app.
+    #[schema(min_length = 6, max_length = 10)]
     pub code: String,
 }
 

@@ -9,6 +9,8 @@ use tier0_domain::{AuditEntry, BuiltinRole, Cursor, Limit, Permission, Permissio
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewRoleInput {
+    /// 2–40 lowercase letters, digits, spaces, `-` or `_`.
+    #[schema(min_length = 2, max_length = 40)]
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -29,6 +31,8 @@ pub struct CanI {
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct AuditQuery {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
     /// Only entries with this action (e.g. `auth.login_failed`).

@@ -12,6 +12,8 @@ pub struct UserListQuery {
     /// Substring of e-mail or name.
     pub q: Option<String>,
     pub active: Option<bool>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

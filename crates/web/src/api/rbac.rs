@@ -66,6 +66,8 @@ pub async fn put_role_permissions(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct CanIQuery {
+    /// A permission, e.g. `itsm:fulfill`.
+    #[param(min_length = 1, max_length = 64)]
     pub permission: String,
 }
 

@@ -773,5 +773,20 @@ async fn openapi_lists_identity(app: &TestApp) {
     ] {
         assert!(doc["paths"][path][method].is_object(), "openapi lacks {method} {path}");
     }
+    // The errors every body or query can produce are documented too (SPEC §3).
+    let login = &doc["paths"]["/api/auth/login"]["post"]["responses"];
+    for code in ["400", "403", "413", "415", "422", "429"] {
+        assert!(login[code].is_object(), "login lacks {code}");
+    }
+    assert!(doc["paths"]["/api/users"]["get"]["responses"]["422"].is_object());
+    assert!(doc["paths"]["/api/me"]["get"]["responses"]["403"].is_null(), "safe methods need no CSRF answer");
+    let limit = doc["paths"]["/api/audit"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .cloned()
+        .unwrap();
+    assert_eq!((limit["schema"]["minimum"].as_i64(), limit["schema"]["maximum"].as_i64()), (Some(1), Some(200)));
 }
 dual_test!(openapi_lists_identity);

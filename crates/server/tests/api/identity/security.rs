@@ -468,3 +468,22 @@ async fn second_factor_is_throttled(app: &TestApp) {
     assert_eq!(audit(&admin, "auth.password_check_failed").await.len(), 5);
 }
 dual_test!(second_factor_is_throttled);
+
+/// Without SMTP, "forgot password" still answers 202 for everyone and
+/// leaves a trace for administrators, but issues no link nobody can get.
+async fn forgot_password_without_mail(app: &TestApp) {
+    let admin = app.admin().await;
+    let u = app.user(&admin, "requester").await;
+    let known = app.client().post("/api/auth/forgot-password", json!({"email": u.email})).await;
+    let unknown = app.client().post("/api/auth/forgot-password", json!({"email": "nobody@example.com"})).await;
+    known.expect(202);
+    assert_eq!(known.text, unknown.text);
+    let a = audit(&admin, "auth.reset_requested").await;
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0]["details"]["emailed"], false);
+    assert_eq!(a[0]["target_id"], u.id.as_str());
+    // Invalid input is still a 202, never a hint.
+    app.client().post("/api/auth/forgot-password", json!({"email": ""})).await.expect(202);
+    app.client().post("/api/auth/forgot-password", json!({"nope": 1})).await.expect_error(422, "validation_failed");
+}
+dual_test!(forgot_password_without_mail);
