@@ -3,9 +3,8 @@
 //! its own path and shows field errors next to the fields.
 
 use super::layout::bare;
-use super::{FieldOpts, PageCaller, field, notice};
+use super::{FieldOpts, PageCaller, field, form_error, notice};
 use crate::AppState;
-use crate::error::ApiError;
 use crate::extract::session_cookie;
 use axum::Form;
 use axum::extract::{Query, State};
@@ -61,21 +60,6 @@ fn bad_link(ctx: &Ctx, what: &str) -> Response {
         p { a href="/login" { "Go to sign-in" } }
     };
     (StatusCode::BAD_REQUEST, card("Link not valid", body)).into_response()
-}
-
-/// The message of an app error for a form's summary, and its status.
-fn summary(e: AppError) -> (StatusCode, String, Errors) {
-    let api = ApiError::from(e);
-    let msg = match api.status {
-        StatusCode::UNPROCESSABLE_ENTITY => "Please correct the fields marked below.".to_owned(),
-        StatusCode::TOO_MANY_REQUESTS => {
-            let mins = api.retry_after.unwrap_or(60).div_ceil(60);
-            format!("Too many attempts. Try again in {mins} minute{}.", if mins == 1 { "" } else { "s" })
-        }
-        s if s.is_server_error() => "Something went wrong on our side; please try again.".to_owned(),
-        _ => api.message,
-    };
-    (api.status, msg, api.fields.unwrap_or_default())
 }
 
 // ---------------------------------------------------------------- sign-up
@@ -151,7 +135,7 @@ pub async fn signup_submit(State(st): State<AppState>, c: PageCaller, Form(f): F
         Ok(out) => start_session(&st, &out, "/"),
         Err(AppError::BadRequest { code: "invalid_token", .. }) => bad_link(&c.ctx, "invitation"),
         Err(e) => {
-            let (status, msg, errors) = summary(e);
+            let (status, msg, errors) = form_error(e);
             (status, signup_page(&c.ctx, &preview, &f, Some(notice("error", &msg)), &errors)).into_response()
         }
     }
@@ -206,7 +190,7 @@ pub async fn forgot_submit(State(st): State<AppState>, c: PageCaller, Form(f): F
             (StatusCode::ACCEPTED, card("Check your e-mail", body)).into_response()
         }
         Err(e) => {
-            let (status, msg, errors) = summary(e);
+            let (status, msg, errors) = form_error(e);
             (status, forgot_page(&c.ctx, &f.email, Some(notice("error", &msg)), &errors)).into_response()
         }
     }
@@ -270,7 +254,7 @@ pub async fn reset_submit(State(st): State<AppState>, c: PageCaller, Form(f): Fo
             (StatusCode::UNAUTHORIZED, reset_page(&preview, &f.token, Some(m), &errors)).into_response()
         }
         Err(e) => {
-            let (status, msg, errors) = summary(e);
+            let (status, msg, errors) = form_error(e);
             (status, reset_page(&preview, &f.token, Some(notice("error", &msg)), &errors)).into_response()
         }
     }

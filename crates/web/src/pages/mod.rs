@@ -207,6 +207,28 @@ pub fn notice(kind: &str, text: &str) -> Markup {
     html! { div class={ "notice " (kind) } role=(if kind == "error" { "alert" } else { "status" }) { (text) } }
 }
 
+/// An app error as a form shows it: the status, a summary sentence for
+/// the top of the form, and the per-field messages to show next to fields.
+pub fn form_error(e: tier0_app::AppError) -> (StatusCode, String, std::collections::BTreeMap<String, String>) {
+    let api = crate::error::ApiError::from(e);
+    let msg = match api.status {
+        StatusCode::UNPROCESSABLE_ENTITY => "Please correct the fields marked below.".to_owned(),
+        StatusCode::TOO_MANY_REQUESTS => {
+            let mins = api.retry_after.unwrap_or(60).div_ceil(60);
+            format!("Too many attempts. Try again in {mins} minute{}.", if mins == 1 { "" } else { "s" })
+        }
+        s if s.is_server_error() => "Something went wrong on our side; please try again.".to_owned(),
+        _ => api.message,
+    };
+    (api.status, msg, api.fields.unwrap_or_default())
+}
+
+/// The confirmation for a `?done=<code>` after a redirect, looked up in a
+/// page's table (text from the URL is never shown).
+pub fn done_message(table: &[(&str, &'static str)], code: Option<&str>) -> Option<&'static str> {
+    code.and_then(|c| table.iter().find(|(k, _)| *k == c)).map(|(_, m)| *m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_next;

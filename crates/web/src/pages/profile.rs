@@ -4,7 +4,9 @@
 //! signed-in devices. Every change is a form posted to a sub-path that
 //! redirects back with a short confirmation, or re-renders with errors.
 
-use super::{Chrome, FieldOpts, PageCaller, Tab, error_page, field, login_redirect, notice, page};
+use super::{
+    Chrome, FieldOpts, PageCaller, Tab, done_message, error_page, field, form_error, login_redirect, notice, page,
+};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::clear_session_cookie;
@@ -54,20 +56,6 @@ fn me<'a>(c: &'a PageCaller) -> Result<SignedIn<'a>, Response> {
 
 fn back(done: &str) -> Response {
     Redirect::to(&format!("{HOME}?done={done}")).into_response()
-}
-
-/// An app error as (status, summary, field errors) for a form.
-fn form_error(e: AppError) -> (StatusCode, String, Errors) {
-    let api = ApiError::from(e);
-    let msg = match api.status {
-        StatusCode::UNPROCESSABLE_ENTITY => "Please correct the fields marked below.".to_owned(),
-        StatusCode::TOO_MANY_REQUESTS => {
-            format!("Too many attempts. Try again in {} minutes.", api.retry_after.unwrap_or(60).div_ceil(60))
-        }
-        s if s.is_server_error() => "Something went wrong on our side; please try again.".to_owned(),
-        _ => api.message,
-    };
-    (api.status, msg, api.fields.unwrap_or_default())
 }
 
 async fn render(st: &AppState, c: &PageCaller, me: SignedIn<'_>, status: StatusCode, v: View) -> Response {
@@ -199,7 +187,7 @@ pub async fn show(State(st): State<AppState>, c: PageCaller, Query(q): Query<Pro
         Ok(m) => m,
         Err(r) => return r,
     };
-    let done = q.done.as_deref().and_then(|d| DONE.iter().find(|(k, _)| *k == d)).map(|(_, m)| *m);
+    let done = done_message(DONE, q.done.as_deref());
     render(&st, &c, me, StatusCode::OK, View { done, ..View::default() }).await
 }
 

@@ -100,13 +100,8 @@ pub async fn settings_page(st: &AppState, ctx: &Ctx, current: &str, title: &str,
 
 /// An app error as a notice (and status) on a settings page.
 pub fn error_notice(e: AppError) -> (StatusCode, Markup) {
-    let api = ApiError::from(e);
-    let msg = match api.status {
-        StatusCode::UNPROCESSABLE_ENTITY => "Please correct the fields marked below.".to_owned(),
-        s if s.is_server_error() => "Something went wrong on our side; please try again.".to_owned(),
-        _ => api.message,
-    };
-    (api.status, notice("error", &msg))
+    let (status, message, _) = super::form_error(e);
+    (status, notice("error", &message))
 }
 
 /// `path` with `done=<code>` set (other parameters kept).

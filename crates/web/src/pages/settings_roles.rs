@@ -64,7 +64,7 @@ async fn render(
         Ok(r) => r,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let done = q.done.as_deref().and_then(|d| DONE.iter().find(|(k, _)| *k == d)).map(|(_, m)| *m);
+    let done = super::done_message(DONE, q.done.as_deref());
     let asked = q.permission.as_deref().filter(|p| !p.is_empty());
     let answer = asked.map(|p| st.app.can_i(&c.ctx, p));
     let body = html! {

@@ -137,7 +137,7 @@ async fn render(st: &AppState, c: &PageCaller, q: &UsersQuery, status: StatusCod
         None => Vec::new(),
     };
     let back = q.url(q.cursor.as_deref());
-    let done = q.done.as_deref().and_then(|d| DONE.iter().find(|(k, _)| *k == d)).map(|(_, m)| *m);
+    let done = super::done_message(DONE, q.done.as_deref());
     let default_role =
         if v.invite_role.is_empty() { BuiltinRole::Requester.name().to_owned() } else { v.invite_role.clone() };
 
