@@ -2,12 +2,12 @@
 //! durable outbox inside the caller's transaction, and a worker that
 //! delivers them over SMTP with exponential back-off.
 
-use crate::App;
 use crate::error::AppResult;
+use crate::{App, Can, caps};
 use std::time::Duration;
-use tier0_domain::{RecordId, Timestamp};
+use tier0_domain::{Limit, RecordId, Timestamp};
 use tier0_store::TenantWrite;
-use tier0_store::outbox::{NewEmail, OutboxEmail};
+use tier0_store::outbox::{NewEmail, OutboxEmail, OutboxStatus};
 
 /// Attempts before a message is given up (and kept, marked failed).
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -89,6 +89,13 @@ impl App {
         })
         .await?;
         Ok(true)
+    }
+
+    /// The newest outgoing messages of the caller's tenant with their
+    /// delivery state (Settings → Outgoing mail): whether invites and
+    /// reset links went out, and why not.
+    pub async fn mail_outbox(&self, by: Can<'_, caps::SettingsManage>, limit: Limit) -> AppResult<Vec<OutboxStatus>> {
+        Ok(self.db(by.ctx).read().await?.list_outbox(i64::from(limit.get())).await?)
     }
 
     /// Nudge the mail worker after a commit that queued mail.

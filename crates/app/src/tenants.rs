@@ -86,7 +86,7 @@ impl App {
                 other => other.into(),
             })?;
         let tenant = Tenant { id, slug: slug.to_string(), name };
-        let (url, _) = self.issue_invite(&mut tx, &tenant, None, admin_role.as_ref(), None).await?;
+        let (_, url, _) = self.issue_invite(&mut tx, &tenant, None, admin_role.as_ref(), None).await?;
         tx.commit().await?;
         if let Ok(mut map) = self.0.tenants.map.write() {
             map.remove(slug.as_str());

@@ -165,6 +165,51 @@ mod tests {
             prop_assert_eq!(parsed.as_str(), e.as_str());
         }
 
+        /// Parsing is idempotent and ignores case and surrounding space, so
+        /// one address has exactly one stored form (lookups, uniqueness).
+        #[test]
+        fn email_parse_is_canonical(
+            local in "[A-Za-z0-9][A-Za-z0-9_+-]{0,15}",
+            dom in "[A-Za-z0-9]{1,10}",
+            tld in "[A-Za-z]{2,6}",
+            pad in "[ \t]{0,3}",
+        ) {
+            let raw = format!("{pad}{local}@{dom}.{tld}{pad}");
+            let a = Email::parse("email", &raw).unwrap();
+            prop_assert_eq!(Email::parse("email", a.as_str()).unwrap(), a.clone());
+            prop_assert_eq!(Email::parse("email", &raw.to_uppercase()).unwrap(), a.clone());
+            prop_assert_eq!(Email::parse("email", &raw.to_lowercase()).unwrap(), a);
+        }
+
+        /// Whatever is accepted is short, printable ASCII with one `@` and
+        /// a dotted domain: safe in headers, links and logs.
+        #[test]
+        fn accepted_emails_are_header_safe(s in "\\PC{0,80}|[a-z@. <>\"\r\n\t\\x00-]{1,40}") {
+            if let Ok(e) = Email::parse("email", &s) {
+                let v = e.as_str();
+                prop_assert!(v.len() <= MAX_EMAIL_LEN);
+                prop_assert!(v.bytes().all(|b| b.is_ascii_graphic()), "{:?}", v);
+                prop_assert!(!v.contains(['<', '>', '"', ',', ';', '\\']), "{:?}", v);
+                prop_assert_eq!(v.matches('@').count(), 1);
+                let domain = v.rsplit_once('@').unwrap().1;
+                prop_assert!(domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'));
+            }
+        }
+
+        /// Anything with a space, control character or angle bracket inside
+        /// is refused.
+        #[test]
+        fn emails_with_inner_junk_are_refused(
+            local in "[a-z]{1,10}",
+            junk in "[ \t\r\n<>\"\\x00]",
+            at in 0usize..10,
+        ) {
+            let mut l = local.clone();
+            l.insert_str(at.clamp(1, l.len()), &junk);
+            let e = format!("{l}x@example.com");
+            prop_assert!(Email::parse("email", &e).is_err(), "{:?}", e);
+        }
+
         #[test]
         fn parsed_email_is_lowercase_and_has_one_at(s in "[A-Za-z0-9.@_+-]{1,40}") {
             if let Ok(e) = Email::parse("email", &s) {

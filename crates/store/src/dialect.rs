@@ -29,6 +29,17 @@ pub(crate) fn skip_locked(backend: Backend) -> &'static str {
     }
 }
 
+/// Row-lock suffix for reads that a decision in the same transaction
+/// depends on (e.g. "is this the last administrator?"): PostgreSQL locks
+/// the rows so two concurrent changes cannot both pass the check; SQLite's
+/// single writer already serialises them.
+pub(crate) fn for_update(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE",
+    }
+}
+
 /// Serialise migrations across nodes starting at once (PostgreSQL advisory
 /// lock; SQLite's `BEGIN IMMEDIATE` already excludes other writers).
 pub(crate) fn migration_lock(backend: Backend) -> Option<&'static str> {

@@ -41,6 +41,9 @@ pub struct OutboxStatus {
     pub sent: bool,
     pub failed: bool,
     pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    /// When the next delivery attempt is due (while neither sent nor failed).
+    pub next_attempt_at: Timestamp,
 }
 
 impl TenantWrite {
@@ -63,7 +66,7 @@ impl TenantRead {
     /// The newest outbox rows (operators' view and tests).
     pub async fn list_outbox(&mut self, limit: i64) -> StoreResult<Vec<OutboxStatus>> {
         let q = self
-            .q("SELECT id, to_addr, subject, attempts, sent_at, failed_at, last_error FROM email_outbox WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2")
+            .q("SELECT id, to_addr, subject, attempts, sent_at, failed_at, last_error, created_at, next_attempt_at FROM email_outbox WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2")
             .bind(limit);
         self.ex
             .fetch_all(q)
@@ -78,6 +81,8 @@ impl TenantRead {
                     sent: r.get::<Option<i64>>("sent_at")?.is_some(),
                     failed: r.get::<Option<i64>>("failed_at")?.is_some(),
                     last_error: r.get("last_error")?,
+                    created_at: r.ts("created_at")?,
+                    next_attempt_at: r.ts("next_attempt_at")?,
                 })
             })
             .collect()

@@ -30,6 +30,12 @@ impl TenantRead {
         self.ex.fetch_optional(q).await?.as_ref().map(role_from).transpose()
     }
 
+    /// How many users (active or not) hold a role.
+    pub async fn count_role_members(&mut self, id: &RoleId) -> StoreResult<i64> {
+        let q = self.q("SELECT COUNT(*) AS n FROM users WHERE tenant_id = $1 AND role_id = $2").bind(id);
+        self.ex.fetch_one(q).await?.get("n")
+    }
+
     pub async fn get_role_by_name(&mut self, name: &str) -> StoreResult<Option<Role>> {
         let q = self
             .q("SELECT id, name, description, builtin, permissions, created_at, updated_at FROM roles WHERE tenant_id = $1 AND name = $2")
@@ -72,6 +78,14 @@ impl TenantWrite {
             .bind(id)
             .bind(perms.to_storage())
             .bind(now);
+        Ok(self.ex.execute(q).await? == 1)
+    }
+
+    /// Delete a custom role (built-in roles are never deleted). Returns
+    /// whether a row went; a role still held by users is
+    /// `StoreError::MissingReference` (the users' foreign key).
+    pub async fn delete_custom_role(&mut self, id: &RoleId) -> StoreResult<bool> {
+        let q = self.q("DELETE FROM roles WHERE tenant_id = $1 AND id = $2 AND builtin = FALSE").bind(id);
         Ok(self.ex.execute(q).await? == 1)
     }
 }

@@ -105,6 +105,17 @@ impl TenantWrite {
         Ok(())
     }
 
+    /// Revoke one live session of `user`; false when it is not theirs, or
+    /// already revoked.
+    pub async fn revoke_own_session(&mut self, user: &UserId, id: &SessionId, now: Timestamp) -> StoreResult<bool> {
+        let q = self
+            .q("UPDATE sessions SET revoked_at = $4 WHERE tenant_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL")
+            .bind(user)
+            .bind(id)
+            .bind(now);
+        Ok(self.ex.execute(q).await? == 1)
+    }
+
     /// Revoke every session of a user except `keep` (if given).
     pub async fn revoke_user_sessions(
         &mut self,

@@ -59,7 +59,56 @@ pub struct NewToken<'a> {
     pub expires_at: Timestamp,
 }
 
+/// An invite that has not been used, revoked or expired.
+#[derive(Debug, Clone)]
+pub struct PendingInvite {
+    pub id: RecordId,
+    /// `None` for an invite any address may use (a new tenant's first admin).
+    pub email: Option<Email>,
+    pub role: String,
+    /// E-mail of whoever sent it (`None` when the system did).
+    pub invited_by: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
 impl TenantRead {
+    /// Pending invites, newest first; `before` is a keyset cursor (an id).
+    pub async fn list_pending_invites(
+        &mut self,
+        now: Timestamp,
+        before: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<PendingInvite>> {
+        let mut q = self
+            .q("SELECT t.id, t.email, r.name AS role_name, u.email AS by_email, t.created_at, t.expires_at FROM tokens t \
+                LEFT JOIN roles r ON r.tenant_id = t.tenant_id AND r.id = t.role_id \
+                LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.created_by \
+                WHERE t.tenant_id = $1 AND t.kind = 'invite' AND t.used_at IS NULL AND t.expires_at > $2")
+            .bind(now);
+        if let Some(b) = before {
+            let n = q.push_bind(b);
+            q.push_sql(&format!(" AND t.id < ${n}"));
+        }
+        let n = q.push_bind(limit);
+        q.push_sql(&format!(" ORDER BY t.id DESC LIMIT ${n}"));
+        self.ex
+            .fetch_all(q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(PendingInvite {
+                    id: RecordId::new(r.get::<String>("id")?),
+                    email: r.get::<Option<String>>("email")?.map(Email::from_trusted),
+                    role: r.get::<Option<String>>("role_name")?.unwrap_or_else(|| "requester".into()),
+                    invited_by: r.get("by_email")?,
+                    created_at: r.ts("created_at")?,
+                    expires_at: r.ts("expires_at")?,
+                })
+            })
+            .collect()
+    }
+
     pub async fn get_token(&mut self, kind: TokenKind, id: &RecordId) -> StoreResult<Option<TokenRecord>> {
         let q = self
             .q("SELECT id, secret_hash, email, user_id, role_id, created_by, expires_at, used_at FROM tokens WHERE tenant_id = $1 AND kind = $2 AND id = $3")
@@ -108,5 +157,29 @@ impl TenantWrite {
             .bind(now);
         self.ex.execute(q).await?;
         Ok(())
+    }
+
+    /// Withdraw one unused token. Returns whether it was still pending.
+    pub async fn revoke_token(&mut self, kind: TokenKind, id: &RecordId, now: Timestamp) -> StoreResult<bool> {
+        self.consume_token(kind, id, now).await
+    }
+
+    /// Withdraw every unused invite for an address (a new invite replaces
+    /// older ones).
+    pub async fn expire_invites_for_email(&mut self, email: &Email, now: Timestamp) -> StoreResult<u64> {
+        let q = self
+            .q("UPDATE tokens SET used_at = $3 WHERE tenant_id = $1 AND kind = 'invite' AND email = $2 AND used_at IS NULL")
+            .bind(email)
+            .bind(now);
+        self.ex.execute(q).await
+    }
+
+    /// Withdraw every unused invite into a role (the role is going away).
+    pub async fn expire_invites_for_role(&mut self, role: &RoleId, now: Timestamp) -> StoreResult<u64> {
+        let q = self
+            .q("UPDATE tokens SET used_at = $3 WHERE tenant_id = $1 AND kind = 'invite' AND role_id = $2 AND used_at IS NULL")
+            .bind(role)
+            .bind(now);
+        self.ex.execute(q).await
     }
 }

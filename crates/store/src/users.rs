@@ -162,6 +162,21 @@ fn creds_from(r: &Row) -> StoreResult<Credentials> {
 }
 
 impl TenantWrite {
+    /// Active users whose role grants everything, optionally ignoring the
+    /// members of one role, with their rows locked until the transaction
+    /// ends (so two concurrent demotions cannot both see "another admin is
+    /// left").
+    pub async fn lock_active_admins(&mut self, excluding_role: Option<&RoleId>) -> StoreResult<i64> {
+        let mut q = self.q("SELECT u.id FROM users u JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role_id \
+             WHERE u.tenant_id = $1 AND u.active = TRUE AND r.permissions = '*'");
+        if let Some(role) = excluding_role {
+            let n = q.push_bind(role);
+            q.push_sql(&format!(" AND u.role_id <> ${n}"));
+        }
+        q.push_sql(crate::dialect::for_update(self.backend()));
+        Ok(self.ex.fetch_all(q).await?.len() as i64)
+    }
+
     /// Insert a user; a taken e-mail is `StoreError::Conflict`.
     pub async fn insert_user(&mut self, u: NewUser<'_>) -> StoreResult<()> {
         let prefs = serde_json::to_string(&NotificationPrefs::default()).unwrap_or_else(|_| "{}".into());

@@ -1,7 +1,7 @@
 //! Getting an account: first-admin registration, invites and sign-up, and
 //! password reset by e-mail.
 
-use super::sessions::{SessionOut, ctx_as};
+use super::sessions::{SessionOut, ctx_as, invalid_totp, totp_required};
 use super::{password, token};
 use crate::ctx::{Ctx, caps};
 use crate::error::{AppError, AppResult};
@@ -9,9 +9,9 @@ use crate::mail::Message;
 use crate::tenants::Tenant;
 use crate::{App, Can};
 use serde::{Deserialize, Serialize};
-use tier0_domain::{BuiltinRole, Email, Name, RecordId, RoleId, Timestamp, UserId, ValidationError};
+use tier0_domain::{BuiltinRole, Cursor, Email, Limit, Name, RecordId, RoleId, Timestamp, UserId, ValidationError};
 use tier0_store::TenantWrite;
-use tier0_store::tokens::{NewToken, TokenKind};
+use tier0_store::tokens::{NewToken, TokenKind, TokenRecord};
 use tier0_store::users::NewUser;
 
 pub const INVITE_TTL_HOURS: i64 = 72;
@@ -26,6 +26,7 @@ pub struct RegisterInput {
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct InviteInput {
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
     /// Role name or id; defaults to `requester`.
     #[serde(default)]
@@ -34,6 +35,8 @@ pub struct InviteInput {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InviteOut {
+    /// The invite, for `DELETE /api/auth/invites/{id}`.
+    pub id: RecordId,
     pub invite_url: String,
     pub expires_at: Timestamp,
     /// Whether the link was also e-mailed (SMTP configured).
@@ -71,6 +74,35 @@ pub struct InvitePreview {
     pub email: Option<Email>,
     pub role: String,
     pub expires_at: Timestamp,
+}
+
+/// An invite not yet used, withdrawn or expired.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PendingInvite {
+    pub id: RecordId,
+    /// `null` for an invite any address may use (a new tenant's first admin).
+    pub email: Option<Email>,
+    pub role: String,
+    /// E-mail of the inviter; `null` when the system issued it.
+    pub invited_by: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct InviteListQuery {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// What a reset link reveals before use (for the reset page).
+#[derive(Debug, Clone, Serialize)]
+pub struct ResetPreview {
+    pub email: Email,
+    /// The account has 2FA on: the reset needs a code too.
+    pub totp_required: bool,
 }
 
 fn invalid_link() -> AppError {
@@ -147,11 +179,15 @@ impl App {
         email: Option<&Email>,
         role: Option<&RoleId>,
         by: Option<&UserId>,
-    ) -> AppResult<(String, Timestamp)> {
+    ) -> AppResult<(RecordId, String, Timestamp)> {
         let id: RecordId = self.new_id();
         let secret = self.new_secret();
         let now = self.now();
         let expires_at = now.plus_hours(INVITE_TTL_HOURS);
+        // One live invite per address: sending again replaces the old link.
+        if let Some(email) = email {
+            tx.expire_invites_for_email(email, now).await?;
+        }
         tx.insert_token(NewToken {
             id: &id,
             kind: TokenKind::Invite,
@@ -164,8 +200,9 @@ impl App {
             expires_at,
         })
         .await?;
-        let tok = token::sign_link(&self.0.link_key, "invite", tenant.id.as_str(), id.as_str(), &secret);
-        Ok((self.tenant_link(tenant, &format!("/signup?token={tok}")), expires_at))
+        let tok =
+            token::sign_link(&self.0.link_key, TokenKind::Invite.as_str(), tenant.id.as_str(), id.as_str(), &secret);
+        Ok((id, self.tenant_link(tenant, &format!("/signup?token={tok}")), expires_at))
     }
 
     /// `POST /api/auth/invite`.
@@ -192,7 +229,7 @@ impl App {
         if tx.get_user_by_email(&email).await?.is_some() {
             return Err(AppError::conflict("user_exists", "someone with this e-mail address already has an account"));
         }
-        let (url, expires_at) =
+        let (invite_id, url, expires_at) =
             self.issue_invite(&mut tx, &ctx.tenant, Some(&email), Some(&role.id), Some(by.user_id())).await?;
         let inviter = &by.principal.user.name;
         let msg = Message::compose(
@@ -213,7 +250,7 @@ impl App {
             &mut tx,
             ctx,
             "user.invited",
-            Some(("invite", email.as_str())),
+            Some(("invite", invite_id.as_str())),
             serde_json::json!({"email": email.as_str(), "role": role.name, "emailed": emailed}),
         )
         .await?;
@@ -221,21 +258,78 @@ impl App {
         if emailed {
             self.wake_mailer();
         }
-        Ok(InviteOut { invite_url: url, expires_at, emailed })
+        Ok(InviteOut { id: invite_id, invite_url: url, expires_at, emailed })
     }
 
-    /// Check an invite link without consuming it (the sign-up page).
-    pub async fn preview_invite(&self, ctx: &Ctx, tok: &str) -> AppResult<InvitePreview> {
-        let (id, secret) =
-            token::verify_link(&self.0.link_key, "invite", ctx.tenant.id.as_str(), tok).ok_or_else(invalid_link)?;
-        let mut r = self.db(ctx).read().await?;
-        let t = r.get_token(TokenKind::Invite, &RecordId::new(id)).await?.ok_or_else(invalid_link)?;
+    /// `GET /api/auth/invites`: pending invites, newest first.
+    pub async fn list_invites(
+        &self,
+        by: Can<'_, caps::UsersRead>,
+        q: InviteListQuery,
+    ) -> AppResult<super::users::Page<PendingInvite>> {
+        let limit = Limit::parse(q.limit)?;
+        let before = match q.cursor.as_deref() {
+            Some(c) => Some(Cursor::decode(c, 1)?.0.remove(0)),
+            None => None,
+        };
+        let mut r = self.db(by.ctx).read().await?;
+        let mut items: Vec<PendingInvite> = r
+            .list_pending_invites(self.now(), before.as_deref(), limit.probe())
+            .await?
+            .into_iter()
+            .map(|i| PendingInvite {
+                id: i.id,
+                email: i.email,
+                role: i.role,
+                invited_by: i.invited_by,
+                created_at: i.created_at,
+                expires_at: i.expires_at,
+            })
+            .collect();
+        let next = if items.len() as i64 > i64::from(limit.get()) {
+            items.truncate(limit.get() as usize);
+            items.last().map(|i| Cursor(vec![i.id.to_string()]).encode())
+        } else {
+            None
+        };
+        Ok(super::users::Page { items, next_cursor: next })
+    }
+
+    /// `DELETE /api/auth/invites/{id}`: withdraw a pending invite; its link
+    /// stops working at once. Unknown, used or expired invites are 404.
+    pub async fn revoke_invite(&self, by: Can<'_, caps::UsersWrite>, id: &str) -> AppResult<()> {
+        let mut tx = self.db(by.ctx).write().await?;
+        let rid = RecordId::new(id);
+        let t = tx.get_token(TokenKind::Invite, &rid).await?.ok_or(AppError::NotFound)?;
+        if !tx.revoke_token(TokenKind::Invite, &rid, self.now()).await? {
+            return Err(AppError::NotFound);
+        }
+        let email = t.email.as_ref().map(|e| e.as_str());
+        self.audit(&mut tx, by.ctx, "user.invite_revoked", Some(("invite", id)), serde_json::json!({"email": email}))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The token row behind a signed link of `kind` for this tenant, if
+    /// the signature and secret match and it is unused and unexpired.
+    async fn live_link(&self, ctx: &Ctx, kind: TokenKind, link: &str) -> AppResult<TokenRecord> {
+        let (id, secret) = token::verify_link(&self.0.link_key, kind.as_str(), ctx.tenant.id.as_str(), link)
+            .ok_or_else(invalid_link)?;
+        let t = self.db(ctx).read().await?.get_token(kind, &RecordId::new(id)).await?.ok_or_else(invalid_link)?;
         if !token::same_hash(&t.secret_hash, &token::hash_secret(secret))
             || t.used_at.is_some()
             || self.now() >= t.expires_at
         {
             return Err(invalid_link());
         }
+        Ok(t)
+    }
+
+    /// Check an invite link without consuming it (the sign-up page).
+    pub async fn preview_invite(&self, ctx: &Ctx, tok: &str) -> AppResult<InvitePreview> {
+        let t = self.live_link(ctx, TokenKind::Invite, tok).await?;
+        let mut r = self.db(ctx).read().await?;
         let role = match &t.role_id {
             Some(id) => r.get_role(id).await?.map(|r| r.name).unwrap_or_default(),
             None => BuiltinRole::Requester.name().into(),
@@ -246,17 +340,9 @@ impl App {
     /// `POST /api/auth/signup-exchange`: consume an invite, create the user
     /// and sign them in.
     pub async fn signup_exchange(&self, ctx: &Ctx, input: SignupInput) -> AppResult<SessionOut> {
-        let (id, secret) = token::verify_link(&self.0.link_key, "invite", ctx.tenant.id.as_str(), &input.token)
-            .ok_or_else(invalid_link)?;
-        let id = RecordId::new(id);
+        let t = self.live_link(ctx, TokenKind::Invite, &input.token).await?;
+        let id = t.id.clone();
         let db = self.db(ctx);
-        let t = db.read().await?.get_token(TokenKind::Invite, &id).await?.ok_or_else(invalid_link)?;
-        if !token::same_hash(&t.secret_hash, &token::hash_secret(secret))
-            || t.used_at.is_some()
-            || self.now() >= t.expires_at
-        {
-            return Err(invalid_link());
-        }
         let mut errs = ValidationError::new();
         let email = match (&t.email, input.email.as_deref()) {
             (Some(e), _) => Some(e.clone()),
@@ -285,7 +371,9 @@ impl App {
             return Err(invalid_link());
         }
         let role_id = match &t.role_id {
-            Some(r) => r.clone(),
+            // The role may have been deleted since (its invites are withdrawn
+            // then, so this is only a race).
+            Some(r) => tx.get_role(r).await?.ok_or_else(invalid_link)?.id,
             None => {
                 tx.get_role_by_name(BuiltinRole::Requester.name())
                     .await?
@@ -343,7 +431,20 @@ impl App {
         let w = tx.rate_hit("reset_account", email.as_str(), self.now(), window_ms).await?;
         let user = tx.get_user_by_email(&email).await?;
         let mut queued = false;
-        if let Some(user) = user.filter(|u| u.active && w.hits <= policy.resets_per_account) {
+        let user = user.filter(|u| u.active && w.hits <= policy.resets_per_account);
+        if let Some(user) = user.as_ref().filter(|_| !self.mail_enabled()) {
+            // No way to deliver a link: issue none (an unsendable secret is
+            // only a liability), but leave a trace for the administrators.
+            tracing::warn!(tenant = %ctx.tenant.slug, "password reset requested but SMTP is not configured; no e-mail sent");
+            self.audit(
+                &mut tx,
+                &ctx_as(ctx, user),
+                "auth.reset_requested",
+                Some(("user", user.id.as_str())),
+                serde_json::json!({"emailed": false}),
+            )
+            .await?;
+        } else if let Some(user) = user {
             let id: RecordId = self.new_id();
             let secret = self.new_secret();
             let now = self.now();
@@ -359,7 +460,13 @@ impl App {
                 expires_at: now.plus_secs(RESET_TTL_SECS),
             })
             .await?;
-            let tok = token::sign_link(&self.0.link_key, "reset", ctx.tenant.id.as_str(), id.as_str(), &secret);
+            let tok = token::sign_link(
+                &self.0.link_key,
+                TokenKind::Reset.as_str(),
+                ctx.tenant.id.as_str(),
+                id.as_str(),
+                &secret,
+            );
             let url = self.tenant_link(&ctx.tenant, &format!("/reset-password?token={tok}"));
             let msg = Message::compose(
                 email.as_str(),
@@ -367,15 +474,12 @@ impl App {
                 &[
                     format!("Hello {},", user.name),
                     "Someone (hopefully you) asked to reset the password of your service desk account.".into(),
-                    "The link works once and expires in 30 minutes. Signing in with the new password signs you out everywhere else.".into(),
+                    "The link works once and expires in 30 minutes. Choosing a new password signs you out everywhere else.".into(),
                 ],
                 Some(("Choose a new password", &url)),
                 "If you did not ask for this, ignore this e-mail: your password stays as it is.",
             );
             queued = self.enqueue_mail(&mut tx, &msg).await?;
-            if !queued {
-                tracing::warn!(tenant = %ctx.tenant.slug, "password reset requested but SMTP is not configured; no e-mail sent");
-            }
             self.audit(
                 &mut tx,
                 &ctx_as(ctx, &user),
@@ -392,41 +496,44 @@ impl App {
         Ok(())
     }
 
+    /// Check a reset link without using it (the reset page).
+    pub async fn preview_reset(&self, ctx: &Ctx, tok: &str) -> AppResult<ResetPreview> {
+        let t = self.live_link(ctx, TokenKind::Reset, tok).await?;
+        let mut r = self.db(ctx).read().await?;
+        let uid = t.user_id.ok_or_else(invalid_link)?;
+        let user = r.get_user(&uid).await?.filter(|u| u.active).ok_or_else(invalid_link)?;
+        Ok(ResetPreview { email: user.email, totp_required: user.totp_enabled })
+    }
+
     /// `POST /api/auth/reset-password`: set a new password from a reset
     /// link, revoke every session and sign in afresh.
     pub async fn reset_password(&self, ctx: &Ctx, input: ResetInput) -> AppResult<SessionOut> {
-        let (id, secret) = token::verify_link(&self.0.link_key, "reset", ctx.tenant.id.as_str(), &input.token)
-            .ok_or_else(invalid_link)?;
-        let id = RecordId::new(id);
+        let t = self.live_link(ctx, TokenKind::Reset, &input.token).await?;
+        let id = t.id.clone();
         let db = self.db(ctx);
-        let t = db.read().await?.get_token(TokenKind::Reset, &id).await?.ok_or_else(invalid_link)?;
-        if !token::same_hash(&t.secret_hash, &token::hash_secret(secret))
-            || t.used_at.is_some()
-            || self.now() >= t.expires_at
-        {
-            return Err(invalid_link());
-        }
         let uid = t.user_id.clone().ok_or_else(invalid_link)?;
         let creds = db.read().await?.credentials(&uid).await?.filter(|c| c.user.active).ok_or_else(invalid_link)?;
         password::check_policy("password", &input.password, &[creds.user.email.as_str(), &creds.user.name])?;
+        let code = input.totp_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        if creds.user.totp_enabled && code.is_none() {
+            return Err(totp_required());
+        }
+        // A reset link must not become a way to guess second-factor codes:
+        // wrong codes count against the sign-in budget.
+        let email_key = creds.user.email.as_str();
+        let ip_key = ctx.ip().unwrap_or("unknown");
+        if creds.user.totp_enabled {
+            self.check_login_throttle(ctx, email_key, ip_key).await?;
+        }
         let hash = self.hash_password(&input.password).await?;
         let mut tx = db.write().await?;
-        if creds.user.totp_enabled {
-            match input.totp_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-                None => {
-                    return Err(AppError::Unauthorized {
-                        code: "totp_required",
-                        message: "Enter the 6-digit code from your authenticator app.".into(),
-                    });
-                }
-                Some(code) if !self.check_second_factor(&mut tx, &creds, code).await? => {
-                    return Err(AppError::Unauthorized {
-                        code: "invalid_totp",
-                        message: "That code is not valid.".into(),
-                    });
-                }
-                Some(_) => {}
-            }
+        if let Some(code) = code.filter(|_| creds.user.totp_enabled)
+            && !self.check_second_factor(&mut tx, &creds, code).await?
+        {
+            drop(tx);
+            self.record_login_failure(ctx, email_key, ip_key, Some(&creds.user), "auth.reset_failed", "invalid_totp")
+                .await?;
+            return Err(invalid_totp());
         }
         if !tx.consume_token(TokenKind::Reset, &id, self.now()).await? {
             return Err(invalid_link());

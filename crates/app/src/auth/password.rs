@@ -112,6 +112,46 @@ mod tests {
             }
         }
 
+        /// Length is counted in characters, not bytes: 7 characters are too
+        /// short even when they take 28 bytes, 129 too long even in ASCII.
+        #[test]
+        fn length_is_in_characters(c in proptest::char::range('\u{100}', '\u{10FFFF}'), n in 0usize..8) {
+            let short: String = std::iter::repeat_n(c, n).collect();
+            let e = check_policy("password", &short, &[]).unwrap_err();
+            prop_assert!(e.fields["password"].contains("at least 8"));
+            let long = "x".repeat(MAX_PASSWORD_LEN + 1 + n);
+            let e = check_policy("password", &long, &[]).unwrap_err();
+            prop_assert!(e.fields["password"].contains("at most 128"));
+        }
+
+        /// A password that is just the user's e-mail address, its local
+        /// part or their name is always refused, whatever the case.
+        #[test]
+        fn own_email_or_name_is_refused(
+            first in "[a-z]{4,9}",
+            last in "[a-z]{4,9}",
+            dom in "[a-z]{3,8}",
+            upper in any::<bool>(),
+        ) {
+            let email = format!("{first}.{last}@{dom}.com");
+            let name = format!("{first} {last}");
+            for p in [email.clone(), format!("{first}.{last}"), name.clone()] {
+                let p = if upper { p.to_uppercase() } else { p };
+                if p.chars().count() >= MIN_PASSWORD_LEN {
+                    prop_assert!(check_policy("password", &p, &[&email, &name]).is_err(), "{}", p);
+                }
+            }
+        }
+
+        /// The policy never panics and errors name the given field.
+        #[test]
+        fn errors_name_the_field(p in "\\PC{0,200}") {
+            if let Err(e) = check_policy("new_password", &p, &["someone@example.com"]) {
+                prop_assert!(e.fields.contains_key("new_password"));
+                prop_assert_eq!(e.fields.len(), 1);
+            }
+        }
+
         #[test]
         fn long_random_passphrases_pass(words in proptest::collection::vec("[a-z]{6,9}", 4)) {
             let p = words.join("-") + "-7q";

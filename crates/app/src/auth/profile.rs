@@ -33,6 +33,8 @@ pub struct TotpSetupOut {
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct TotpCode {
+    /// The 6-digit code shown by the authenticator app.
+    #[schema(min_length = 6, max_length = 10)]
     pub code: String,
 }
 
@@ -93,9 +95,7 @@ impl App {
     pub async fn change_password(&self, me: SignedIn<'_>, input: PasswordChange) -> AppResult<()> {
         let db = self.db(me.ctx);
         let creds = db.read().await?.credentials(me.user_id()).await?.ok_or(AppError::NotFound)?;
-        if !self.verify_password_timed(Some(&creds), &input.current_password).await {
-            return Err(AppError::field("current_password", "is not correct"));
-        }
+        self.confirm_own_password(me.ctx, &creds, &input.current_password, "current_password").await?;
         password::check_policy("new_password", &input.new_password, &[creds.user.email.as_str(), &creds.user.name])?;
         if input.new_password == input.current_password {
             return Err(AppError::field("new_password", "must differ from the current password"));
@@ -168,9 +168,7 @@ impl App {
     pub async fn totp_disable(&self, me: SignedIn<'_>, input: PasswordConfirm) -> AppResult<()> {
         let db = self.db(me.ctx);
         let creds = db.read().await?.credentials(me.user_id()).await?.ok_or(AppError::NotFound)?;
-        if !self.verify_password_timed(Some(&creds), &input.password).await {
-            return Err(AppError::field("password", "is not correct"));
-        }
+        self.confirm_own_password(me.ctx, &creds, &input.password, "password").await?;
         let mut tx = db.write().await?;
         tx.set_totp_secret(me.user_id(), None, false, self.now()).await?;
         tx.replace_recovery_codes(me.user_id(), &[]).await?;
@@ -180,9 +178,40 @@ impl App {
         Ok(())
     }
 
-    /// The caller's live sessions.
+    /// The pending (set up, not yet confirmed) secret, to show the setup
+    /// again after a mistyped code. `None` when there is none or 2FA is on.
+    pub async fn totp_pending(&self, me: SignedIn<'_>) -> AppResult<Option<TotpSetupOut>> {
+        let creds = self.db(me.ctx).read().await?.credentials(me.user_id()).await?.ok_or(AppError::NotFound)?;
+        if creds.user.totp_enabled {
+            return Ok(None);
+        }
+        Ok(creds.totp_secret.map(|secret| {
+            let issuer = format!("{} support", me.ctx.tenant().name);
+            let uri = totp::otpauth_uri(&secret, &issuer, me.principal.user.email.as_str());
+            TotpSetupOut { secret, otpauth_uri: uri }
+        }))
+    }
+
+    /// The caller's live sessions (neither revoked nor expired, idle or
+    /// absolute).
     pub async fn my_sessions(&self, me: SignedIn<'_>) -> AppResult<Vec<tier0_domain::SessionInfo>> {
-        Ok(self.db(me.ctx).read().await?.list_user_sessions(me.user_id(), self.now()).await?)
+        let now = self.now();
+        let idle = self.0.config.session_idle_secs;
+        let all = self.db(me.ctx).read().await?.list_user_sessions(me.user_id(), now).await?;
+        Ok(all.into_iter().filter(|s| now < s.last_seen_at.plus_secs(idle)).collect())
+    }
+
+    /// `DELETE /api/me/sessions/{id}`: sign one of the caller's sessions
+    /// out (another device, or this one). Someone else's session is 404.
+    pub async fn revoke_my_session(&self, me: SignedIn<'_>, id: &str) -> AppResult<()> {
+        let mut tx = self.db(me.ctx).write().await?;
+        let sid = tier0_domain::SessionId::new(id);
+        if !tx.revoke_own_session(me.user_id(), &sid, self.now()).await? {
+            return Err(AppError::NotFound);
+        }
+        self.audit(&mut tx, me.ctx, "auth.session_revoked", Some(("session", id)), serde_json::json!({})).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -5,10 +5,12 @@ use super::users::Page;
 use crate::error::{AppError, AppResult};
 use crate::{App, Can, Ctx, caps};
 use serde::{Deserialize, Serialize};
-use tier0_domain::{AuditEntry, Cursor, Limit, Permission, PermissionSet, PlainText, Role, RoleId};
+use tier0_domain::{AuditEntry, BuiltinRole, Cursor, Limit, Permission, PermissionSet, PlainText, Role, RoleId};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewRoleInput {
+    /// 2–40 lowercase letters, digits, spaces, `-` or `_`.
+    #[schema(min_length = 2, max_length = 40)]
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -29,11 +31,40 @@ pub struct CanI {
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct AuditQuery {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
     /// Only entries with this action (e.g. `auth.login_failed`).
     pub action: Option<String>,
 }
+
+/// Audit actions recorded by identity and access, with a label for
+/// people (the audit page's filter). Other areas append their own.
+pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
+    ("auth.login", "Signed in"),
+    ("auth.login_failed", "Sign-in failed"),
+    ("auth.logout", "Signed out"),
+    ("auth.session_revoked", "Signed a device out"),
+    ("auth.register_first_admin", "Registered as first administrator"),
+    ("auth.signup", "Accepted an invitation"),
+    ("auth.reset_requested", "Asked for a password reset"),
+    ("auth.password_reset", "Reset their password"),
+    ("auth.reset_failed", "Password reset failed"),
+    ("auth.password_check_failed", "Wrong password when confirming a change"),
+    ("user.invited", "Invited someone"),
+    ("user.invite_revoked", "Withdrew an invitation"),
+    ("user.activated", "Activated a user"),
+    ("user.deactivated", "Deactivated a user"),
+    ("user.role_changed", "Changed a user's role"),
+    ("user.updated", "Edited a user"),
+    ("user.password_changed", "Changed their password"),
+    ("user.totp_enabled", "Turned on two-step verification"),
+    ("user.totp_disabled", "Turned off two-step verification"),
+    ("role.created", "Created a role"),
+    ("role.permissions_changed", "Changed a role's permissions"),
+    ("role.deleted", "Deleted a role"),
+];
 
 /// Role names: 2–40 of lowercase letters, digits, space, `-`, `_`.
 fn parse_role_name(s: &str) -> Result<String, tier0_domain::ValidationError> {
@@ -50,16 +81,27 @@ fn parse_role_name(s: &str) -> Result<String, tier0_domain::ValidationError> {
     }
 }
 
+/// Built-in roles from least to most privileged, then custom roles oldest
+/// first.
+fn in_display_order(mut roles: Vec<Role>) -> Vec<Role> {
+    let rank = |r: &Role| {
+        BuiltinRole::ALL.iter().position(|b| r.builtin && b.name() == r.name).unwrap_or(BuiltinRole::ALL.len())
+    };
+    roles.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.created_at.cmp(&b.created_at)).then(a.name.cmp(&b.name)));
+    roles
+}
+
 impl App {
-    /// `GET /api/roles`.
+    /// `GET /api/roles`: built-in roles from least to most privileged,
+    /// then custom roles oldest first.
     pub async fn list_roles(&self, by: Can<'_, caps::RbacManage>) -> AppResult<Vec<Role>> {
-        Ok(self.db(by.ctx).read().await?.list_roles().await?)
+        Ok(in_display_order(self.db(by.ctx).read().await?.list_roles().await?))
     }
 
     /// Roles a `users:write` holder may assign when inviting (those within
     /// their own permissions); for the invite form.
     pub async fn assignable_roles(&self, by: Can<'_, caps::UsersWrite>) -> AppResult<Vec<Role>> {
-        let all = self.db(by.ctx).read().await?.list_roles().await?;
+        let all = in_display_order(self.db(by.ctx).read().await?.list_roles().await?);
         Ok(all.into_iter().filter(|r| by.principal.permissions.covers(&r.permissions)).collect())
     }
 
@@ -97,6 +139,38 @@ impl App {
         Ok(role)
     }
 
+    /// `DELETE /api/roles/{id}`: a custom role nobody holds. Built-in roles
+    /// cannot be deleted (409 `role_builtin`); a role still held by users is
+    /// 409 `role_in_use`. Pending invites into the role are withdrawn.
+    pub async fn delete_role(&self, by: Can<'_, caps::RbacManage>, id: &str) -> AppResult<()> {
+        let mut tx = self.db(by.ctx).write().await?;
+        let role = tx.get_role(&RoleId::new(id)).await?.ok_or(AppError::NotFound)?;
+        if role.builtin {
+            return Err(AppError::conflict("role_builtin", "built-in roles cannot be deleted"));
+        }
+        let members = tx.count_role_members(&role.id).await?;
+        if members > 0 {
+            return Err(AppError::conflict(
+                "role_in_use",
+                format!("{members} user(s) hold this role; give them another role first"),
+            ));
+        }
+        let withdrawn = tx.expire_invites_for_role(&role.id, self.now()).await?;
+        if !tx.delete_custom_role(&role.id).await? {
+            return Err(AppError::NotFound);
+        }
+        self.audit(
+            &mut tx,
+            by.ctx,
+            "role.deleted",
+            Some(("role", role.id.as_str())),
+            serde_json::json!({"name": role.name, "permissions": role.permissions.to_storage(), "invites_withdrawn": withdrawn}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// `GET /api/rbac/role-permissions?role_id=`.
     pub async fn role_permissions(&self, by: Can<'_, caps::RbacManage>, role_id: &str) -> AppResult<RolePermissions> {
         let role = self.db(by.ctx).read().await?.get_role(&RoleId::new(role_id)).await?.ok_or(AppError::NotFound)?;
@@ -121,10 +195,10 @@ impl App {
         if !by.principal.permissions.covers(&perms) {
             return Err(AppError::forbidden("you cannot grant permissions you do not hold"));
         }
-        // Taking `*` away from the role of the last administrators would
-        // lock everyone out of administration.
-        if role.is_admin() && !perms.is_all() {
-            return Err(AppError::conflict("last_admin", "this change would leave no administrator"));
+        // Taking `*` away from a custom all-powerful role must leave some
+        // active administrator outside it.
+        if role.is_admin() && !perms.is_all() && tx.lock_active_admins(Some(&role.id)).await? == 0 {
+            return Err(AppError::conflict("last_admin", "this change would leave no active administrator"));
         }
         tx.set_role_permissions(&role.id, &perms, self.now()).await?;
         self.audit(

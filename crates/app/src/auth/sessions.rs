@@ -121,12 +121,10 @@ impl App {
     /// a short-lived signed challenge so the code can be asked for on a
     /// second screen without sending the password again.
     pub async fn login_step(&self, ctx: &Ctx, input: LoginInput) -> AppResult<LoginStep> {
-        let policy = self.0.config.throttle;
         let email_key = input.email.trim().to_ascii_lowercase();
         let ip_key = ctx.ip().unwrap_or("unknown").to_owned();
         let db = self.db(ctx);
-        self.check_throttle(ctx, "login_account", &email_key, policy.account_failures).await?;
-        self.check_throttle(ctx, "login_address", &ip_key, policy.address_failures).await?;
+        self.check_login_throttle(ctx, &email_key, &ip_key).await?;
 
         let creds = match Email::parse("email", &input.email) {
             Ok(email) => db.read().await?.credentials_by_email(&email).await?,
@@ -135,7 +133,8 @@ impl App {
         let password_ok = self.verify_password_timed(creds.as_ref(), &input.password).await;
         let user_ok = password_ok && creds.as_ref().is_some_and(|c| c.user.active);
         if !user_ok {
-            self.record_login_failure(ctx, &email_key, &ip_key, creds.as_ref().map(|c| &c.user), "invalid_credentials")
+            let user = creds.as_ref().map(|c| &c.user);
+            self.record_login_failure(ctx, &email_key, &ip_key, user, "auth.login_failed", "invalid_credentials")
                 .await?;
             return Err(AppError::Unauthorized {
                 code: "invalid_credentials",
@@ -182,9 +181,7 @@ impl App {
             .ok_or_else(expired)?;
         let email_key = creds.user.email.as_str().to_owned();
         let ip_key = ctx.ip().unwrap_or("unknown").to_owned();
-        let policy = self.0.config.throttle;
-        self.check_throttle(ctx, "login_account", &email_key, policy.account_failures).await?;
-        self.check_throttle(ctx, "login_address", &ip_key, policy.address_failures).await?;
+        self.check_login_throttle(ctx, &email_key, &ip_key).await?;
         let code = code.trim();
         self.finish_login(ctx, creds, (!code.is_empty()).then_some(code), &email_key, &ip_key).await
     }
@@ -202,11 +199,16 @@ impl App {
             let Some(code) = code else { return Err(totp_required()) };
             if !self.check_second_factor(&mut tx, &creds, code).await? {
                 drop(tx);
-                self.record_login_failure(ctx, email_key, ip_key, Some(&creds.user), "invalid_totp").await?;
-                return Err(AppError::Unauthorized {
-                    code: "invalid_totp",
-                    message: "That code is not valid. Use a current code or a recovery code.".into(),
-                });
+                self.record_login_failure(
+                    ctx,
+                    email_key,
+                    ip_key,
+                    Some(&creds.user),
+                    "auth.login_failed",
+                    "invalid_totp",
+                )
+                .await?;
+                return Err(invalid_totp());
             }
         }
         tx.rate_clear("login_account", email_key).await?;
@@ -252,6 +254,41 @@ impl App {
         Ok(false)
     }
 
+    /// 429 while the account or the client address has used up its budget
+    /// of failed attempts (shared by every node through the database).
+    pub(crate) async fn check_login_throttle(&self, ctx: &Ctx, email_key: &str, ip_key: &str) -> AppResult<()> {
+        let policy = self.0.config.throttle;
+        self.check_throttle(ctx, "login_account", email_key, policy.account_failures).await?;
+        self.check_throttle(ctx, "login_address", ip_key, policy.address_failures).await
+    }
+
+    /// Check the signed-in user's own password before a sensitive change,
+    /// under the sign-in throttle, so a stolen session cannot guess it.
+    pub(crate) async fn confirm_own_password(
+        &self,
+        ctx: &Ctx,
+        creds: &Credentials,
+        password: &str,
+        field: &str,
+    ) -> AppResult<()> {
+        let email_key = creds.user.email.as_str();
+        let ip_key = ctx.ip().unwrap_or("unknown");
+        self.check_login_throttle(ctx, email_key, ip_key).await?;
+        if !self.verify_password_timed(Some(creds), password).await {
+            self.record_login_failure(
+                ctx,
+                email_key,
+                ip_key,
+                Some(&creds.user),
+                "auth.password_check_failed",
+                "wrong_password",
+            )
+            .await?;
+            return Err(AppError::field(field, "is not correct"));
+        }
+        Ok(())
+    }
+
     async fn check_throttle(&self, ctx: &Ctx, bucket: &str, key: &str, limit: i64) -> AppResult<()> {
         let window = self.0.config.throttle.window_secs;
         let mut r = self.db(ctx).read().await?;
@@ -266,12 +303,15 @@ impl App {
         Ok(())
     }
 
-    async fn record_login_failure(
+    /// Count a failed attempt against the account and the address, and
+    /// audit it as `action` with `why`. Call with no write transaction open.
+    pub(crate) async fn record_login_failure(
         &self,
         ctx: &Ctx,
         email_key: &str,
         ip_key: &str,
         user: Option<&User>,
+        action: &str,
         why: &str,
     ) -> AppResult<()> {
         let window_ms = self.0.config.throttle.window_secs * 1000;
@@ -286,7 +326,7 @@ impl App {
             at: now,
             actor_id: user.map(|u| &u.id),
             actor_label: &label,
-            action: "auth.login_failed",
+            action,
             target_type: user.map(|_| "user"),
             target_id: user.map(|u| u.id.as_str()),
             ip: ctx.ip(),
@@ -321,10 +361,17 @@ pub enum LoginStep {
     },
 }
 
-fn totp_required() -> AppError {
+pub(crate) fn totp_required() -> AppError {
     AppError::Unauthorized {
         code: "totp_required",
         message: "Enter the 6-digit code from your authenticator app.".into(),
+    }
+}
+
+pub(crate) fn invalid_totp() -> AppError {
+    AppError::Unauthorized {
+        code: "invalid_totp",
+        message: "That code is not valid. Use a current code or a recovery code.".into(),
     }
 }
 

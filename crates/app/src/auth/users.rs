@@ -4,6 +4,7 @@ use crate::error::{AppError, AppResult};
 use crate::{App, Can, Ctx, caps};
 use serde::{Deserialize, Serialize};
 use tier0_domain::{Cursor, Limit, Name, RoleId, User, UserId};
+use tier0_store::tokens::TokenKind;
 use tier0_store::users::UserFilter;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -11,6 +12,8 @@ pub struct UserListQuery {
     /// Substring of e-mail or name.
     pub q: Option<String>,
     pub active: Option<bool>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -64,8 +67,10 @@ impl App {
         self.db(ctx).read().await?.get_user(&UserId::new(id)).await?.ok_or(AppError::NotFound)
     }
 
-    /// `PATCH /api/users/{id}`. Deactivation revokes every session at once;
-    /// the last active administrator can be neither deactivated nor demoted.
+    /// `PATCH /api/users/{id}`. Deactivation revokes every session and
+    /// reset link at once; the last active administrator can be neither
+    /// deactivated nor demoted; nobody manages a user who holds permissions
+    /// they lack themselves. Each kind of change is audited on its own.
     pub async fn patch_user(&self, by: Can<'_, caps::UsersWrite>, id: &str, patch: UserPatch) -> AppResult<User> {
         let ctx = by.ctx;
         let name = match patch.name.as_deref() {
@@ -77,8 +82,10 @@ impl App {
         let uid = UserId::new(id);
         let user = tx.get_user(&uid).await?.ok_or(AppError::NotFound)?;
         let current_role = tx.get_role(&user.role_id).await?.ok_or_else(|| AppError::internal("user without role"))?;
+        if !by.principal.permissions.covers(&current_role.permissions) {
+            return Err(AppError::forbidden("you cannot change a user who holds permissions you do not hold"));
+        }
         let now = self.now();
-        let mut changes = serde_json::Map::new();
 
         let new_role = match patch.role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
             Some(key) => {
@@ -93,24 +100,27 @@ impl App {
                 if !by.principal.permissions.covers(&role.permissions) {
                     return Err(AppError::forbidden("you cannot grant a role with permissions you do not hold"));
                 }
-                Some(role)
+                Some(role).filter(|r| r.id != user.role_id)
             }
             None => None,
         };
         let deactivating = patch.active == Some(false) && user.active;
-        let demoting = new_role.as_ref().is_some_and(|r| !r.is_admin()) && current_role.is_admin();
-        if (deactivating || demoting) && current_role.is_admin() && user.active && tx.count_active_admins().await? <= 1
+        let demoting = new_role.as_ref().is_some_and(|r| !r.is_admin());
+        if (deactivating || demoting)
+            && current_role.is_admin()
+            && user.active
+            && tx.lock_active_admins(None).await? <= 1
         {
             return Err(AppError::conflict(
                 "last_admin",
                 "this is the last active administrator; make someone else an administrator first",
             ));
         }
-        if let Some(role) = &new_role
-            && role.id != user.role_id
-        {
+        let target = Some(("user", uid.as_str()));
+        if let Some(role) = &new_role {
             tx.set_user_role(&uid, &role.id, now).await?;
-            changes.insert("role".into(), serde_json::json!({"from": current_role.name, "to": role.name}));
+            let details = serde_json::json!({"email": user.email, "from": current_role.name, "to": role.name});
+            self.audit(&mut tx, ctx, "user.role_changed", target, details).await?;
         }
         if let Some(active) = patch.active
             && active != user.active
@@ -118,22 +128,15 @@ impl App {
             tx.set_user_active(&uid, active, now).await?;
             if !active {
                 tx.revoke_user_sessions(&uid, None, now).await?;
+                tx.expire_user_tokens(TokenKind::Reset, &uid, now).await?;
             }
-            changes.insert("active".into(), serde_json::json!(active));
+            let action = if active { "user.activated" } else { "user.deactivated" };
+            self.audit(&mut tx, ctx, action, target, serde_json::json!({"email": user.email})).await?;
         }
-        if let Some(name) = &name {
+        if let Some(name) = name.filter(|n| n.as_str() != user.name) {
             tx.update_user_profile(&uid, Some(name.as_str()), None, None, now).await?;
-            changes.insert("name".into(), serde_json::json!(name.as_str()));
-        }
-        if !changes.is_empty() {
-            let action = if changes.contains_key("active") {
-                if patch.active == Some(false) { "user.deactivated" } else { "user.activated" }
-            } else if changes.contains_key("role") {
-                "user.role_changed"
-            } else {
-                "user.updated"
-            };
-            self.audit(&mut tx, ctx, action, Some(("user", uid.as_str())), serde_json::Value::Object(changes)).await?;
+            let details = serde_json::json!({"email": user.email, "from": user.name, "to": name.as_str()});
+            self.audit(&mut tx, ctx, "user.updated", target, details).await?;
         }
         let out = tx.get_user(&uid).await?.ok_or(AppError::NotFound)?;
         tx.commit().await?;

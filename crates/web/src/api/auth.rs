@@ -1,14 +1,17 @@
 //! `/api/auth/*` and `/api/me*` (SPEC §4).
 
 use crate::AppState;
-use crate::error::{ApiResult, ErrorBody, Json};
+use crate::error::{ApiResult, ErrorBody, Json, Query};
 use crate::extract::{Caller, Via, clear_session_cookie, session_cookie};
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tier0_app::auth::accounts::{ForgotInput, InviteInput, InviteOut, RegisterInput, ResetInput, SignupInput};
+use tier0_app::auth::accounts::{
+    ForgotInput, InviteInput, InviteListQuery, InviteOut, PendingInvite, RegisterInput, ResetInput, SignupInput,
+};
 use tier0_app::auth::profile::{PasswordChange, PasswordConfirm, ProfilePatch, RecoveryCodes, TotpCode, TotpSetupOut};
 use tier0_app::auth::sessions::Me;
+use tier0_app::auth::users::Page;
 use tier0_app::auth::{LoginInput, SessionOut};
 use tier0_domain::{SessionInfo, User};
 
@@ -58,6 +61,27 @@ pub async fn logout(State(st): State<AppState>, c: Caller) -> ApiResult<Response
 pub async fn invite(State(st): State<AppState>, c: Caller, Json(input): Json<InviteInput>) -> ApiResult<Response> {
     let out = st.app.invite(c.ctx.can()?, input).await?;
     Ok((StatusCode::CREATED, axum::Json(out)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/auth/invites", tag = "auth", params(InviteListQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = Page<PendingInvite>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn list_invites(
+    State(st): State<AppState>,
+    c: Caller,
+    Query(q): Query<InviteListQuery>,
+) -> ApiResult<Json<Page<PendingInvite>>> {
+    Ok(Json(st.app.list_invites(c.ctx.can()?, q).await?))
+}
+
+#[utoipa::path(delete, path = "/api/auth/invites/{id}", tag = "auth", params(("id" = String, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 204, description = "Invite withdrawn; its link no longer works"), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "Unknown, used or expired")))]
+pub async fn revoke_invite(State(st): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    st.app.revoke_invite(c.ctx.can()?, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/auth/signup-exchange", tag = "auth", request_body = SignupInput,
@@ -123,6 +147,15 @@ pub async fn change_password(
     responses((status = 200, body = Vec<SessionInfo>), (status = 401, body = ErrorBody)))]
 pub async fn my_sessions(State(st): State<AppState>, c: Caller) -> ApiResult<Json<Vec<SessionInfo>>> {
     Ok(Json(st.app.my_sessions(c.ctx.signed_in()?).await?))
+}
+
+#[utoipa::path(delete, path = "/api/me/sessions/{id}", tag = "me", params(("id" = String, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 204, description = "That session is signed out"), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody, description = "Not one of your live sessions")))]
+pub async fn revoke_my_session(State(st): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    st.app.revoke_my_session(c.ctx.signed_in()?, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/me/totp/setup", tag = "me", security(("bearer" = []), ("cookie" = [])),

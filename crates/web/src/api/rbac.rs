@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::error::{ApiResult, ErrorBody, Json, Query};
 use crate::extract::Caller;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -27,6 +27,15 @@ pub async fn create_role(
 ) -> ApiResult<Response> {
     let role = st.app.create_role(c.ctx.can()?, input).await?;
     Ok((StatusCode::CREATED, axum::Json(role)).into_response())
+}
+
+#[utoipa::path(delete, path = "/api/roles/{id}", tag = "rbac", params(("id" = String, Path)), security(("bearer" = []), ("cookie" = [])),
+    responses((status = 204, description = "Custom role deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "`role_builtin` or `role_in_use`")))]
+pub async fn delete_role(State(st): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    st.app.delete_role(c.ctx.can()?, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -57,6 +66,8 @@ pub async fn put_role_permissions(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct CanIQuery {
+    /// A permission, e.g. `itsm:fulfill`.
+    #[param(min_length = 1, max_length = 64)]
     pub permission: String,
 }
 

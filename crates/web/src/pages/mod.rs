@@ -2,8 +2,13 @@
 //! Every action is a real `<form>`; JavaScript only enhances. Each area
 //! registers its pages in [`routes`].
 
+pub mod account;
 pub mod auth;
 pub mod layout;
+pub mod profile;
+pub mod settings;
+pub mod settings_roles;
+pub mod settings_users;
 
 use crate::AppState;
 use crate::extract::Caller;
@@ -24,6 +29,34 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/login", get(auth::login_form).post(auth::login_submit))
         .route("/login/verify", axum::routing::post(auth::login_verify))
         .route("/logout", axum::routing::post(auth::logout))
+        .merge(identity_routes())
+}
+
+/// Sign-up, password reset, profile and Settings → users, roles, audit, mail.
+fn identity_routes() -> axum::Router<AppState> {
+    use axum::routing::post;
+    axum::Router::new()
+        .route("/signup", get(account::signup_form).post(account::signup_submit))
+        .route("/forgot-password", get(account::forgot_form).post(account::forgot_submit))
+        .route("/reset-password", get(account::reset_form).post(account::reset_submit))
+        .route("/portal/profile", get(profile::show).post(profile::save_details))
+        .route("/portal/profile/notifications", post(profile::save_notifications))
+        .route("/portal/profile/password", post(profile::change_password))
+        .route("/portal/profile/totp/setup", post(profile::totp_setup))
+        .route("/portal/profile/totp/enable", post(profile::totp_enable))
+        .route("/portal/profile/totp/disable", post(profile::totp_disable))
+        .route("/portal/profile/sessions/{id}/revoke", post(profile::revoke_session))
+        .route("/settings", get(settings::index))
+        .route("/settings/users", get(settings_users::show))
+        .route("/settings/users/invite", post(settings_users::invite))
+        .route("/settings/users/{id}/active", post(settings_users::set_active))
+        .route("/settings/users/{id}/role", post(settings_users::set_role))
+        .route("/settings/users/invites/{id}/revoke", post(settings_users::revoke_invite))
+        .route("/settings/roles", get(settings_roles::show).post(settings_roles::create))
+        .route("/settings/roles/{id}/permissions", post(settings_roles::save_permissions))
+        .route("/settings/roles/{id}/delete", post(settings_roles::delete))
+        .route("/settings/audit", get(settings::audit))
+        .route("/settings/mail", get(settings::mail))
 }
 
 const CSS: &str = include_str!("../../assets/app.css");
@@ -172,6 +205,28 @@ impl<'a> FieldOpts<'a> {
 /// readers), or a general message.
 pub fn notice(kind: &str, text: &str) -> Markup {
     html! { div class={ "notice " (kind) } role=(if kind == "error" { "alert" } else { "status" }) { (text) } }
+}
+
+/// An app error as a form shows it: the status, a summary sentence for
+/// the top of the form, and the per-field messages to show next to fields.
+pub fn form_error(e: tier0_app::AppError) -> (StatusCode, String, std::collections::BTreeMap<String, String>) {
+    let api = crate::error::ApiError::from(e);
+    let msg = match api.status {
+        StatusCode::UNPROCESSABLE_ENTITY => "Please correct the fields marked below.".to_owned(),
+        StatusCode::TOO_MANY_REQUESTS => {
+            let mins = api.retry_after.unwrap_or(60).div_ceil(60);
+            format!("Too many attempts. Try again in {mins} minute{}.", if mins == 1 { "" } else { "s" })
+        }
+        s if s.is_server_error() => "Something went wrong on our side; please try again.".to_owned(),
+        _ => api.message,
+    };
+    (api.status, msg, api.fields.unwrap_or_default())
+}
+
+/// The confirmation for a `?done=<code>` after a redirect, looked up in a
+/// page's table (text from the URL is never shown).
+pub fn done_message(table: &[(&str, &'static str)], code: Option<&str>) -> Option<&'static str> {
+    code.and_then(|c| table.iter().find(|(k, _)| *k == c)).map(|(_, m)| *m)
 }
 
 #[cfg(test)]
