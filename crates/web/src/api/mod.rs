@@ -103,10 +103,9 @@ fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
             add("422", "Validation failed (per-field messages)");
             if secured {
                 add("401", "Not signed in");
-                add("403", "Signed in but not allowed");
             }
             if unsafe_method {
-                add("403", "Refused: cross-site request (CSRF) or not allowed");
+                add("403", "`csrf_rejected`: a cookie-authenticated request from another site, or not allowed");
             }
             if has_body {
                 add("413", "Request body too large");
@@ -127,42 +126,7 @@ pub fn finish_openapi(mut doc: utoipa::openapi::OpenApi) -> String {
         ),
     );
     components.add_security_scheme("cookie", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("tier0_session"))));
-    document_common_errors(&mut doc);
     doc.to_json().unwrap_or_else(|_| "{}".into())
-}
-
-/// The SPEC §3 errors that the shared extractors and middleware give any
-/// operation (malformed, oversized, wrongly typed or invalid bodies and
-/// queries; CSRF refusals of unsafe methods), added to every operation
-/// that does not describe them itself, so the document is complete.
-fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::path::{Operation, ParameterIn};
-    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-    fn add(op: &mut Operation, code: &str, description: &str) {
-        op.responses.responses.entry(code.to_owned()).or_insert_with(|| {
-            let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
-            ResponseBuilder::new().description(description).content("application/json", body).build().into()
-        });
-    }
-    for item in doc.paths.paths.values_mut() {
-        let unsafe_ops = [&mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
-        for op in unsafe_ops.into_iter().flatten() {
-            add(op, "403", "`csrf_rejected`: a cookie-authenticated request from another site");
-        }
-        for op in
-            [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
-        {
-            if op.request_body.is_some() {
-                add(op, "400", "Malformed JSON body");
-                add(op, "413", "Body too large");
-                add(op, "415", "Body is not JSON");
-                add(op, "422", doc::INVALID);
-            }
-            if op.parameters.iter().flatten().any(|p| p.parameter_in == ParameterIn::Query) {
-                add(op, "422", doc::INVALID);
-            }
-        }
-    }
 }
 
 /// Unknown routes: JSON 404 under `/api`, an HTML page elsewhere.
