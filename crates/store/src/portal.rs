@@ -6,9 +6,7 @@ use crate::db::Row;
 use crate::error::StoreResult;
 use crate::scoped::{TenantRead, TenantWrite};
 use tier0_domain::portal::{Announcement, MaintenanceWindow, StatusNote, StatusService};
-use tier0_domain::{
-    BrandColour, PortalSettings, RecordId, SectionSet, ServiceState, Severity, Timestamp, UserId,
-};
+use tier0_domain::{BrandColour, PortalSettings, RecordId, SectionSet, ServiceState, Severity, Timestamp, UserId};
 
 fn service_from(r: &Row) -> StoreResult<StatusService> {
     Ok(StatusService {
@@ -201,7 +199,8 @@ impl TenantRead {
         before: Option<&str>,
         limit: i64,
     ) -> StoreResult<Vec<StatusNote>> {
-        let mut q = self.q("SELECT id, service_id, body, created_at, updated_at FROM status_notes WHERE tenant_id = $1");
+        let mut q =
+            self.q("SELECT id, service_id, body, created_at, updated_at FROM status_notes WHERE tenant_id = $1");
         if let Some(s) = service {
             let n = q.push_bind(s);
             q.push_sql(&format!(" AND service_id = ${n}"));
@@ -276,12 +275,7 @@ impl TenantRead {
             placeholders.push(format!("${}", q.push_bind(id)));
         }
         q.push_sql(&format!(" AND announcement_id IN ({})", placeholders.join(", ")));
-        self.ex
-            .fetch_all(q)
-            .await?
-            .iter()
-            .map(|r| r.get::<String>("announcement_id").map(RecordId::new))
-            .collect()
+        self.ex.fetch_all(q).await?.iter().map(|r| r.get::<String>("announcement_id").map(RecordId::new)).collect()
     }
 
     /// The tenant's portal settings (defaults when never saved).
@@ -303,7 +297,8 @@ impl TenantRead {
     }
 
     pub async fn portal_logo(&mut self) -> StoreResult<Option<Logo>> {
-        let q = self.q("SELECT logo, logo_type, version FROM portal_settings WHERE tenant_id = $1 AND logo IS NOT NULL");
+        let q =
+            self.q("SELECT logo, logo_type, version FROM portal_settings WHERE tenant_id = $1 AND logo IS NOT NULL");
         let Some(r) = self.ex.fetch_optional(q).await? else { return Ok(None) };
         Ok(Some(Logo {
             bytes: r.get("logo")?,

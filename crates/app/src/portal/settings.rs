@@ -158,7 +158,9 @@ impl App {
             Some(t) => errs
                 .collect(
                     validate_announcement(&AnnouncementInput { body: t.to_owned(), ..Default::default() }, now)
-                        .map_err(|e| ValidationError::field("announcement", e.fields.into_values().next().unwrap_or_default())),
+                        .map_err(|e| {
+                            ValidationError::field("announcement", e.fields.into_values().next().unwrap_or_default())
+                        }),
                 )
                 .map(Some),
         };

@@ -176,8 +176,10 @@ pub(crate) fn parse_cursor_pair(c: Option<&str>) -> AppResult<Option<(i64, Strin
     let Some(c) = c else { return Ok(None) };
     let mut parts = Cursor::decode(c, 2)?.0;
     let id = parts.pop().unwrap_or_default();
-    let first =
-        parts.pop().and_then(|p| p.parse::<i64>().ok()).ok_or_else(|| AppError::field("cursor", "is not a valid cursor"))?;
+    let first = parts
+        .pop()
+        .and_then(|p| p.parse::<i64>().ok())
+        .ok_or_else(|| AppError::field("cursor", "is not a valid cursor"))?;
     Ok(Some((first, id)))
 }
 
@@ -195,8 +197,10 @@ impl App {
         let mut r = self.db(by.ctx).read().await?;
         let services = r.list_status_services(None, MAX_SERVICES).await?;
         let maintenance = r.list_maintenance(Some(now), None, UPCOMING_MAINTENANCE).await?;
-        let notes = r.list_status_notes(None, Some(now.minus_secs(RECENT_NOTE_DAYS * 86_400)), None, RECENT_NOTES).await?;
-        let overall = services.iter().map(|s| s.state).max_by_key(|s| s.severity()).unwrap_or(ServiceState::Operational);
+        let notes =
+            r.list_status_notes(None, Some(now.minus_secs(RECENT_NOTE_DAYS * 86_400)), None, RECENT_NOTES).await?;
+        let overall =
+            services.iter().map(|s| s.state).max_by_key(|s| s.severity()).unwrap_or(ServiceState::Operational);
         Ok(StatusOverview { overall, services, maintenance, notes })
     }
 

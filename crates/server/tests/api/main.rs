@@ -2,3 +2,4 @@
 //! (with TIER0_TEST_POSTGRES_URL) on PostgreSQL through `dual_test!`.
 
 mod foundation;
+mod portal;

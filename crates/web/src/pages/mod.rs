@@ -3,7 +3,10 @@
 //! registers its pages in [`routes`].
 
 pub mod auth;
+pub mod forms;
 pub mod layout;
+pub mod portal_settings;
+pub mod status;
 
 use crate::AppState;
 use crate::extract::Caller;
@@ -24,6 +27,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/login", get(auth::login_form).post(auth::login_submit))
         .route("/login/verify", axum::routing::post(auth::login_verify))
         .route("/logout", axum::routing::post(auth::logout))
+        .merge(status::routes())
+        .merge(portal_settings::routes())
 }
 
 const CSS: &str = include_str!("../../assets/app.css");
