@@ -162,7 +162,7 @@ fn head(title: &str, suffix: Option<&str>, theme: Option<&str>) -> Markup {
 fn announcement_banner(chrome: &Chrome) -> Markup {
     html! {
         @if !chrome.announcements.is_empty() {
-            section class="announcements" aria-label="Announcements" {
+            section class="announcements" aria-label="Site announcements" {
                 @for a in &chrome.announcements {
                     div class={ "announcement " (a.severity.as_str()) } {
                         div class="inner" {

@@ -61,9 +61,10 @@ fn service_names(services: &[StatusService]) -> HashMap<String, String> {
     services.iter().map(|s| (s.id.to_string(), s.name.clone())).collect()
 }
 
+/// The affected services' names ("" when none is named).
 fn affected(m: &MaintenanceWindow, names: &HashMap<String, String>) -> String {
     let v: Vec<&str> = m.service_ids.iter().filter_map(|id| names.get(id.as_str()).map(String::as_str)).collect();
-    if v.is_empty() { "No particular service".to_owned() } else { v.join(", ") }
+    v.join(", ")
 }
 
 // ---- Portal: the Status tab ------------------------------------------------
@@ -121,7 +122,8 @@ pub async fn portal_status(State(st): State<AppState>, c: PageCaller) -> Respons
                         li class="card" {
                             h3 { (m.title) }
                             p class="meta" { (when(m, now)) }
-                            p { "Affects: " (affected(m, &names)) }
+                            @let services = affected(m, &names);
+                            @if !services.is_empty() { p { "Affects: " (services) } }
                             @if !m.note.is_empty() { p class="comment-body" { (m.note) } }
                         }
                     }
