@@ -138,20 +138,25 @@ impl TenantRead {
         Ok(found)
     }
 
+    /// Fill in each window's affected services (one query for all).
     async fn attach_services(&mut self, mut items: Vec<MaintenanceWindow>) -> StoreResult<Vec<MaintenanceWindow>> {
-        for m in &mut items {
-            let q = self
-                .q("SELECT l.service_id FROM status_maintenance_services l JOIN status_services s \
-                    ON s.tenant_id = l.tenant_id AND s.id = l.service_id \
-                    WHERE l.tenant_id = $1 AND l.maintenance_id = $2 ORDER BY s.position, s.id")
-                .bind(&m.id);
-            m.service_ids = self
-                .ex
-                .fetch_all(q)
-                .await?
-                .iter()
-                .map(|r| r.get::<String>("service_id").map(RecordId::new))
-                .collect::<StoreResult<_>>()?;
+        if items.is_empty() {
+            return Ok(items);
+        }
+        let mut q = self
+            .q("SELECT l.maintenance_id, l.service_id FROM status_maintenance_services l JOIN status_services s \
+             ON s.tenant_id = l.tenant_id AND s.id = l.service_id WHERE l.tenant_id = $1");
+        let mut placeholders = Vec::with_capacity(items.len());
+        for m in &items {
+            placeholders.push(format!("${}", q.push_bind(&m.id)));
+        }
+        q.push_sql(&format!(" AND l.maintenance_id IN ({}) ORDER BY s.position, s.id", placeholders.join(", ")));
+        for r in self.ex.fetch_all(q).await? {
+            let mid: String = r.get("maintenance_id")?;
+            let sid: String = r.get("service_id")?;
+            if let Some(m) = items.iter_mut().find(|m| m.id.as_str() == mid) {
+                m.service_ids.push(RecordId::new(sid));
+            }
         }
         Ok(items)
     }
