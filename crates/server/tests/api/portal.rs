@@ -764,3 +764,38 @@ async fn portal_data_is_tenant_isolated(app: &TestApp) {
     assert_eq!(b.api.get("/api/status").await.json()["services"][0]["name"], "Beta VPN");
 }
 dual_test!(portal_data_is_tenant_isolated);
+
+async fn shell_per_role(app: &TestApp) {
+    let admin = app.admin().await;
+    let req = app.user(&admin, "requester").await;
+    let ful = app.user(&admin, "fulfiller").await;
+    let rb = browser(&req).await;
+    let fb = browser(&ful).await;
+    let ab = browser(&admin).await;
+
+    // `/` sends each role to its landing path.
+    assert_eq!(rb.get("/").await.header("location").as_deref(), Some("/portal"));
+    assert_eq!(fb.get("/").await.header("location").as_deref(), Some("/itsm"));
+    assert_eq!(app.client().get("/").await.header("location").as_deref(), Some("/login"));
+
+    let r = rb.get("/portal/status").await.text;
+    assert!(r.contains("Submit a request") && r.contains("href=\"/portal/profile\""));
+    assert!(!r.contains("Report an incident") && !r.contains("ITSM Dashboard") && !r.contains("href=\"/settings\""));
+    assert!(r.contains("<nav class=\"tabs\" aria-label=\"Portal sections\">") && r.contains("<main id=\"main\""));
+    let f = fb.get("/portal/status").await.text;
+    assert!(f.contains("Submit a request") && f.contains("Report an incident") && f.contains("ITSM Dashboard"));
+    assert!(!f.contains("href=\"/settings\""), "fulfillers have no settings");
+    assert_eq!(fb.get("/itsm/status").await.status, 403, "fulfillers lack status:manage");
+    let a = ab.get("/portal/status").await.text;
+    assert!(a.contains("href=\"/settings\""));
+    // The settings area navigation offers what the caller may use.
+    let s = ab.get("/settings/portal").await.text;
+    for link in ["/settings/users", "/settings/roles", "/settings/audit", "/settings/portal"] {
+        assert!(s.contains(&format!("href=\"{link}\"")), "{link}");
+    }
+    // Security headers on pages and branding.
+    let r = rb.get("/portal/status").await;
+    assert!(r.header("content-security-policy").unwrap_or_default().contains("style-src 'self'"));
+    assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
+}
+dual_test!(shell_per_role);
