@@ -56,7 +56,7 @@ STATUS=$(curl -s -o /dev/null -w '%{http_code}' -H "cookie: tier0_session=$COOKI
 BYTES=$(curl -s -H "cookie: tier0_session=$COOKIE" "$BASE/portal/status" | wc -c)
 
 echo "== GET /portal/status (signed-in requester, 10 services, 3 windows, 10 updates, 1 banner; $BYTES bytes of HTML)"
-echo "   wrk -t2 -c$CONNS -d${DURATION}s --latency"
-wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -H "cookie: tier0_session=$COOKIE" "$BASE/portal/status"
+echo "   wrk -t$(( CONNS < 2 ? CONNS : 2 )) -c$CONNS -d${DURATION}s --latency"
+wrk -t"$(( CONNS < 2 ? CONNS : 2 ))" -c"$CONNS" -d"${DURATION}s" --latency -H "cookie: tier0_session=$COOKIE" "$BASE/portal/status"
 echo "== server-side histogram for the route (from /metrics)"
 curl -s "$BASE/metrics" | grep 'route="/portal/status"' | grep -E 'duration_seconds_(bucket\{.*le="0.00(1|25|5)"|count)' || true

@@ -2,9 +2,10 @@
 //! and the per-tenant portal settings (branding, section toggles).
 //!
 //! Settings and current announcements are read on every page (and the
-//! section toggles on every request), so they are cached per tenant for a
-//! few seconds and dropped from the cache whenever they change here; other
-//! nodes see a change within [`SNAPSHOT_TTL`].
+//! section toggles on every request), and the status page is read far more
+//! than written, so all three are cached per tenant for a few seconds and
+//! dropped from the cache whenever they change here; other nodes see a
+//! change within [`SNAPSHOT_TTL`].
 
 pub mod announcements;
 pub mod settings;
@@ -35,6 +36,8 @@ pub struct PortalSnapshot {
 #[derive(Default)]
 pub(crate) struct PortalCache {
     map: RwLock<HashMap<TenantId, (Arc<PortalSnapshot>, Instant)>>,
+    /// The status page's rows (see [`status::StatusRows`]).
+    pub(crate) status: RwLock<HashMap<TenantId, (Arc<status::StatusRows>, Instant)>>,
 }
 
 /// The portal as one caller sees it (for the page shell).
@@ -71,9 +74,12 @@ impl App {
         Ok(snap)
     }
 
-    /// Forget the cached snapshot after a change.
+    /// Forget the cached snapshot and status rows after a change.
     pub(crate) fn invalidate_portal(&self, tenant: &TenantId) {
         if let Ok(mut map) = self.0.portal.map.write() {
+            map.remove(tenant);
+        }
+        if let Ok(mut map) = self.0.portal.status.write() {
             map.remove(tenant);
         }
     }

@@ -105,6 +105,17 @@ pub struct StatusOverview {
     pub notes: Vec<StatusNote>,
 }
 
+/// What the public status page is built from, as loaded at `loaded_at`:
+/// services, windows not over by then, notes of the recent days. Cached
+/// per tenant like the portal snapshot and filtered by the current time
+/// on every read.
+#[derive(Debug, Clone)]
+pub struct StatusRows {
+    pub services: Vec<StatusService>,
+    pub maintenance: Vec<MaintenanceWindow>,
+    pub notes: Vec<StatusNote>,
+}
+
 fn parse_position(v: Option<i64>) -> Result<Option<i64>, ValidationError> {
     match v {
         Some(p) if !(0..=1_000_000).contains(&p) => {
@@ -191,14 +202,40 @@ pub(crate) fn parse_cursor_id(c: Option<&str>) -> AppResult<Option<String>> {
 }
 
 impl App {
-    /// `GET /api/status`.
-    pub async fn status_overview(&self, by: Can<'_, caps::ItsmRead>) -> AppResult<StatusOverview> {
+    /// The status page's rows for a tenant, cached for
+    /// [`super::SNAPSHOT_TTL`] and dropped on every status change.
+    async fn status_rows(&self, tenant: &crate::Tenant) -> AppResult<std::sync::Arc<StatusRows>> {
+        if let Ok(map) = self.0.portal.status.read()
+            && let Some((rows, at)) = map.get(&tenant.id)
+            && at.elapsed() < super::SNAPSHOT_TTL
+        {
+            return Ok(rows.clone());
+        }
         let now = self.now();
-        let mut r = self.db(by.ctx).read().await?;
+        let mut r = self.db_for(tenant).read().await?;
         let services = r.list_status_services(None, MAX_SERVICES).await?;
         let maintenance = r.list_maintenance(Some(now), None, UPCOMING_MAINTENANCE).await?;
         let notes =
             r.list_status_notes(None, Some(now.minus_secs(RECENT_NOTE_DAYS * 86_400)), None, RECENT_NOTES).await?;
+        drop(r);
+        let rows = std::sync::Arc::new(StatusRows { services, maintenance, notes });
+        if let Ok(mut map) = self.0.portal.status.write() {
+            if map.len() > 10_000 {
+                map.clear();
+            }
+            map.insert(tenant.id.clone(), (rows.clone(), std::time::Instant::now()));
+        }
+        Ok(rows)
+    }
+
+    /// `GET /api/status`.
+    pub async fn status_overview(&self, by: Can<'_, caps::ItsmRead>) -> AppResult<StatusOverview> {
+        let now = self.now();
+        let rows = self.status_rows(by.ctx.tenant()).await?;
+        let since = now.minus_secs(RECENT_NOTE_DAYS * 86_400);
+        let services = rows.services.clone();
+        let maintenance = rows.maintenance.iter().filter(|m| m.ends_at > now).cloned().collect();
+        let notes = rows.notes.iter().filter(|n| n.created_at >= since).cloned().collect();
         let overall =
             services.iter().map(|s| s.state).max_by_key(|s| s.severity()).unwrap_or(ServiceState::Operational);
         Ok(StatusOverview { overall, services, maintenance, notes })
@@ -254,6 +291,7 @@ impl App {
         .await?;
         let s = tx.get_status_service(&id).await?.ok_or(AppError::NotFound)?;
         tx.commit().await?;
+        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(s)
     }
 
@@ -290,6 +328,7 @@ impl App {
         .await?;
         let s = tx.get_status_service(&id).await?.ok_or(AppError::NotFound)?;
         tx.commit().await?;
+        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(s)
     }
 
@@ -308,6 +347,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(())
     }
 
@@ -389,6 +429,7 @@ impl App {
         .await?;
         let m = tx.get_maintenance(&id).await?.ok_or(AppError::NotFound)?;
         tx.commit().await?;
+        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(m)
     }
 
@@ -415,6 +456,7 @@ impl App {
         .await?;
         let m = tx.get_maintenance(&id).await?.ok_or(AppError::NotFound)?;
         tx.commit().await?;
+        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(m)
     }
 
@@ -432,6 +474,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(())
     }
 
@@ -490,6 +533,7 @@ impl App {
         .await?;
         let n = tx.get_status_note(&id).await?.ok_or(AppError::NotFound)?;
         tx.commit().await?;
+        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(n)
     }
 
@@ -515,6 +559,7 @@ impl App {
         .await?;
         let n = tx.get_status_note(&id).await?.ok_or(AppError::NotFound)?;
         tx.commit().await?;
+        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(n)
     }
 
@@ -526,6 +571,7 @@ impl App {
         self.audit(&mut tx, by.ctx, "status.note_deleted", Some(("status_note", id.as_str())), serde_json::json!({}))
             .await?;
         tx.commit().await?;
+        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(())
     }
 }
