@@ -438,6 +438,9 @@ async function main() {
   fs.mkdirSync(SHOTS, { recursive: true });
   const bin = binary();
   assert(fs.existsSync(bin), `no tier0 binary at ${bin}`);
+  // The journeys (not the build) must finish in bounded time.
+  const timer = setTimeout(() => { console.error(`e2e journeys exceeded ${RUN_TIMEOUT_MS / 1000} s`); process.exit(1); }, RUN_TIMEOUT_MS);
+  timer.unref();
   const server = await startServer(bin);
   process.on('exit', () => { try { server.child.kill('SIGKILL'); } catch { /* gone */ } });
   log(`==> tier0 at ${server.base} (data in ${server.dataDir})`);
@@ -465,6 +468,4 @@ async function main() {
   }
 }
 
-const timer = setTimeout(() => { console.error(`e2e run exceeded ${RUN_TIMEOUT_MS / 1000} s`); process.exit(1); }, RUN_TIMEOUT_MS);
-timer.unref();
 main().catch((e) => { console.error(e.stack || e); process.exit(1); });
