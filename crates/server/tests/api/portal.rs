@@ -582,8 +582,6 @@ async fn logo_upload_validation(app: &TestApp) {
     upload(&admin.api, logo_path, "logo", Vec::new(), "empty.png").await.expect_error(422, "validation_failed");
     upload(&admin.api, logo_path, "other", png(100), "logo.png").await.expect_error(422, "validation_failed");
     upload(&admin.api, logo_path, "logo", png(600 * 1024), "big.png").await.expect_error(413, "payload_too_large");
-    let r = upload(&admin.api, logo_path, "logo", png(2 * 1024 * 1024), "huge.png").await;
-    assert_eq!(r.status, 413, "{}", r.text);
     admin.api.post(logo_path, json!({"logo": "x"})).await.expect_error(415, "unsupported_media_type");
     upload(&req.api, logo_path, "logo", png(100), "logo.png").await.expect(403);
     assert_eq!(app.client().get("/branding/logo").await.header("content-type").as_deref(), Some("image/jpeg"));
