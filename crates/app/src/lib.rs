@@ -8,6 +8,7 @@ pub mod auth;
 pub mod ctx;
 pub mod error;
 pub mod mail;
+pub mod portal;
 pub mod system;
 pub mod tenants;
 
@@ -89,6 +90,7 @@ pub(crate) struct Inner {
     pub(crate) link_key: Vec<u8>,
     pub(crate) dummy_hash: String,
     pub(crate) mail_wake: tokio::sync::Notify,
+    pub(crate) portal: portal::PortalCache,
 }
 
 /// The application: cheap to clone, shared by every request.
@@ -118,6 +120,7 @@ impl App {
             link_key: link_key.into_bytes(),
             dummy_hash,
             mail_wake: tokio::sync::Notify::new(),
+            portal: portal::PortalCache::default(),
         })))
     }
 

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod ids;
 pub mod page;
 pub mod perm;
+pub mod portal;
 pub mod tenant;
 pub mod text;
 pub mod time;
@@ -21,6 +22,7 @@ pub use identity::{AuditEntry, NotificationPrefs, Principal, Role, SessionInfo, 
 pub use ids::*;
 pub use page::{Cursor, Limit};
 pub use perm::{BuiltinRole, NavConfig, NavItem, Permission, PermissionSet};
+pub use portal::{BrandColour, PortalSettings, Section, SectionSet, ServiceState, Severity};
 pub use tenant::{HostTarget, Slug, parse_host};
 pub use text::{Email, Name, PlainText};
 pub use time::Timestamp;

@@ -41,6 +41,9 @@ fn init_logging(format: LogFormat, level: &str) {
 }
 
 async fn serve(common: &Common, settings: ServeSettings) -> anyhow::Result<ExitCode> {
+    // Listen for SIGTERM before anything is announced, so a signal sent as
+    // soon as the URL is printed still drains instead of killing.
+    let signal = Shutdown::install()?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -59,7 +62,7 @@ async fn serve(common: &Common, settings: ServeSettings) -> anyhow::Result<ExitC
     println!();
     let stop = running.shutdown_signal();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signal.wait().await;
         tracing::info!("shutdown signal received");
         let _ = stop.send(true);
     });
@@ -68,22 +71,31 @@ async fn serve(common: &Common, settings: ServeSettings) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_for_signal() {
+/// SIGTERM or Ctrl-C.
+struct Shutdown {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
+    term: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    fn install() -> anyhow::Result<Self> {
+        Ok(Self {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .context("cannot install the SIGTERM handler")?,
+        })
+    }
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
         tokio::select! {
-            _ = term.recv() => {}
+            _ = self.term.recv() => {}
             _ = tokio::signal::ctrl_c() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

@@ -19,6 +19,7 @@ pub mod backup;
 pub mod counters;
 pub mod global;
 pub mod outbox;
+pub mod portal;
 pub mod roles;
 pub mod sessions;
 pub mod throttle;

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod metrics;
 pub mod middleware;
 pub mod pages;
+pub mod sections;
 pub mod serve;
 
 use axum::Router;
@@ -69,6 +70,7 @@ pub fn router(app: App, web: WebConfig) -> Router {
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn(middleware::label_route))
         .layer(DefaultBodyLimit::max(web.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), sections::gate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), extract::resolve_tenant))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))

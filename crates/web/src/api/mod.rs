@@ -2,6 +2,7 @@
 //! also adds it to the OpenAPI document served at `/api/openapi.json`.
 
 pub mod auth;
+pub mod portal;
 pub mod rbac;
 pub mod system;
 pub mod users;
@@ -25,6 +26,9 @@ use utoipa_axum::routes;
         (name = "me", description = "The signed-in user's own account"),
         (name = "users", description = "Users and access"),
         (name = "rbac", description = "Roles, permissions and the audit log"),
+        (name = "status", description = "The status page: services, maintenance windows and public updates"),
+        (name = "announcements", description = "Announcement banners and their per-user dismissal"),
+        (name = "portal", description = "Portal settings: name, branding and section toggles"),
     )
 )]
 struct ApiDoc;
@@ -55,6 +59,21 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(rbac::get_role_permissions, rbac::put_role_permissions))
         .routes(routes!(rbac::can_i))
         .routes(routes!(rbac::audit))
+        // Portal: status page, announcements, settings.
+        .routes(routes!(portal::status_overview))
+        .routes(routes!(portal::list_services, portal::create_service))
+        .routes(routes!(portal::get_service, portal::patch_service, portal::delete_service))
+        .routes(routes!(portal::list_maintenance, portal::create_maintenance))
+        .routes(routes!(portal::get_maintenance, portal::put_maintenance, portal::delete_maintenance))
+        .routes(routes!(portal::list_notes, portal::create_note))
+        .routes(routes!(portal::get_note, portal::put_note, portal::delete_note))
+        .routes(routes!(portal::list_announcements, portal::create_announcement))
+        .routes(routes!(portal::get_announcement, portal::put_announcement, portal::delete_announcement))
+        .routes(routes!(portal::active_announcements))
+        .routes(routes!(portal::dismiss_announcement))
+        .routes(routes!(portal::portal_info))
+        .routes(routes!(portal::get_settings, portal::put_settings))
+        .routes(routes!(portal::upload_logo, portal::delete_logo))
 }
 
 /// Routes outside the tenant and the OpenAPI document.

@@ -4,11 +4,14 @@
 
 pub mod account;
 pub mod auth;
+pub mod forms;
 pub mod layout;
+pub mod portal_settings;
 pub mod profile;
 pub mod settings;
 pub mod settings_roles;
 pub mod settings_users;
+pub mod status;
 
 use crate::AppState;
 use crate::extract::Caller;
@@ -19,7 +22,7 @@ use axum::routing::get;
 use maud::{Markup, html};
 use tier0_app::{Ctx, SignedIn};
 
-pub use layout::{Chrome, Tab, page};
+pub use layout::{Chrome, Tab, page, page_at};
 
 /// Every page route.
 pub fn routes() -> axum::Router<AppState> {
@@ -29,6 +32,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/login", get(auth::login_form).post(auth::login_submit))
         .route("/login/verify", axum::routing::post(auth::login_verify))
         .route("/logout", axum::routing::post(auth::logout))
+        .merge(status::routes())
+        .merge(portal_settings::routes())
         .merge(identity_routes())
 }
 

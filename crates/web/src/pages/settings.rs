@@ -3,7 +3,7 @@
 //! roles have their own modules. A page the caller may not use answers 404
 //! (anonymous visitors are sent to sign in first).
 
-use super::{Chrome, PageCaller, Tab, error_page, login_redirect, notice, page};
+use super::{Chrome, PageCaller, Tab, error_page, login_redirect, notice, page_at};
 use crate::AppState;
 use crate::error::ApiError;
 use axum::extract::{Query, State};
@@ -44,6 +44,12 @@ pub const AREAS: &[Area] = &[
         any_of: &["audit:read"],
     },
     Area {
+        path: "/settings/portal",
+        title: "Portal & branding",
+        description: "Portal name, logo, colour and description, the announcement, and which sections people see.",
+        any_of: &["settings:manage"],
+    },
+    Area {
         path: "/settings/mail",
         title: "Outgoing mail",
         description: "Whether invitations, reset links and notifications were delivered, and why not.",
@@ -72,30 +78,10 @@ pub fn require<'a, C: Capability>(c: &'a PageCaller, back: &str) -> Result<Can<'
     c.ctx.can::<C>().map_err(|_| not_found())
 }
 
-/// The settings pages' own navigation.
-pub fn settings_nav(ctx: &Ctx, current: &str) -> Markup {
-    html! {
-        nav class="subnav" aria-label="Settings" {
-            a href="/settings" aria-current=[(current == "/settings").then_some("page")] { "Overview" }
-            @for a in areas(ctx) {
-                a href=(a.path) aria-current=[(current == a.path).then_some("page")] { (a.title) }
-            }
-        }
-    }
-}
-
 /// A settings page in the shell.
 pub async fn settings_page(st: &AppState, ctx: &Ctx, current: &str, title: &str, body: Markup) -> Markup {
     let chrome = Chrome::for_ctx(st, ctx).await;
-    page(
-        &chrome,
-        title,
-        Tab::Settings,
-        html! {
-            (settings_nav(ctx, current))
-            (body)
-        },
-    )
+    page_at(&chrome, title, Tab::Settings, current, body)
 }
 
 /// An app error as a notice (and status) on a settings page.
