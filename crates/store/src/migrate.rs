@@ -20,7 +20,7 @@ macro_rules! migrations {
     };
 }
 
-const MIGRATIONS: &[Migration] = migrations![(1, "0001_foundation"),];
+const MIGRATIONS: &[Migration] = migrations![(1, "0001_foundation"), (2, "0002_requests"),];
 
 fn checksum(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))
