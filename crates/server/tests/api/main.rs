@@ -2,3 +2,9 @@
 //! (with TIER0_TEST_POSTGRES_URL) on PostgreSQL through `dual_test!`.
 
 mod foundation;
+
+// Service catalog, requests and approvals (SPEC §5).
+mod approvals;
+mod catalog;
+mod itsm_support;
+mod requests;
