@@ -43,8 +43,8 @@ use tier0_domain::TenantId;
 #[derive(Clone)]
 pub struct Store {
     db: Db,
-    /// SQLite's group committer (see [`Store::grouped_write`]).
-    group: Option<group::GroupCommit>,
+    /// The group committer (see [`Store::grouped_write`]).
+    group: group::GroupCommit,
 }
 
 impl Store {
@@ -58,7 +58,7 @@ impl Store {
     /// Migrate an already connected database.
     pub async fn from_db(db: Db) -> StoreResult<Self> {
         migrate::run(&db).await?;
-        let group = (db.backend() == Backend::Sqlite).then(|| group::GroupCommit::start(db.clone()));
+        let group = group::GroupCommit::start(db.clone());
         Ok(Self { db, group })
     }
 

@@ -29,10 +29,13 @@ const REQUEST_COLS: &str = "SELECT r.id, r.number, r.title, r.details, r.status,
     r.catalog_item_id, ci.name AS catalog_item_name, r.field_values, r.due_at, r.resolved_at, r.closed_at, \
     r.incident_id, r.created_at, r.updated_at FROM ";
 
-const REQUEST_JOINS: &str = " JOIN users rq ON rq.tenant_id = r.tenant_id AND rq.id = r.requester_id \
-    JOIN users cb ON cb.tenant_id = r.tenant_id AND cb.id = r.created_by \
-    LEFT JOIN users asg ON asg.tenant_id = r.tenant_id AND asg.id = r.assignee_id \
-    LEFT JOIN catalog_items ci ON ci.tenant_id = r.tenant_id AND ci.id = r.catalog_item_id";
+/// The joins name the tenant as `$1` rather than `r.tenant_id`, so that
+/// PostgreSQL probes each table's (tenant_id, id) key per page row even
+/// with stale statistics.
+const REQUEST_JOINS: &str = " JOIN users rq ON rq.tenant_id = $1 AND rq.id = r.requester_id \
+    JOIN users cb ON cb.tenant_id = $1 AND cb.id = r.created_by \
+    LEFT JOIN users asg ON asg.tenant_id = $1 AND asg.id = r.assignee_id \
+    LEFT JOIN catalog_items ci ON ci.tenant_id = $1 AND ci.id = r.catalog_item_id";
 
 pub(crate) fn user_ref(r: &Row, id: &str, name: &str, email: &str) -> StoreResult<UserRef> {
     Ok(UserRef {
