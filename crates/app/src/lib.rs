@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod ctx;
 pub mod error;
+pub mod itsm;
 pub mod mail;
 pub mod portal;
 pub mod system;

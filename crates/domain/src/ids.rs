@@ -97,6 +97,32 @@ id_type!(
     RecordId
 );
 
+// Service catalog, requests, approvals and incidents (SPEC §5).
+id_type!(
+    /// A service catalog category.
+    CategoryId
+);
+id_type!(
+    /// A service catalog item.
+    CatalogItemId
+);
+id_type!(
+    /// A service request (`REQ-n`).
+    RequestId
+);
+id_type!(
+    /// An approval workflow definition.
+    WorkflowId
+);
+id_type!(
+    /// An incident (`INC-n`).
+    IncidentId
+);
+id_type!(
+    /// A file attached to a request.
+    AttachmentId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

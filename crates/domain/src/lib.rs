@@ -9,6 +9,7 @@ pub mod clock;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod itsm;
 pub mod page;
 pub mod perm;
 pub mod portal;

@@ -245,7 +245,13 @@ arg_from_id!(
     tier0_domain::RoleId,
     tier0_domain::SessionId,
     tier0_domain::RecordId,
-    tier0_domain::Email
+    tier0_domain::Email,
+    tier0_domain::CategoryId,
+    tier0_domain::CatalogItemId,
+    tier0_domain::RequestId,
+    tier0_domain::WorkflowId,
+    tier0_domain::IncidentId,
+    tier0_domain::AttachmentId
 );
 
 /// A statement and its arguments. SQL is static text or assembled inside

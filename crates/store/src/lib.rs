@@ -10,16 +10,22 @@
 mod db;
 mod dialect;
 mod error;
+mod group;
 mod migrate;
 mod scoped;
 mod url;
 
+pub mod approvals;
 pub mod audit;
 pub mod backup;
+pub mod catalog;
 pub mod counters;
 pub mod global;
+pub mod incidents;
+pub mod notifications;
 pub mod outbox;
 pub mod portal;
+pub mod requests;
 pub mod roles;
 pub mod sessions;
 pub mod throttle;
@@ -38,6 +44,8 @@ use tier0_domain::TenantId;
 #[derive(Clone)]
 pub struct Store {
     db: Db,
+    /// The group committer (see [`Store::grouped_write`]).
+    group: group::GroupCommit,
 }
 
 impl Store {
@@ -51,7 +59,8 @@ impl Store {
     /// Migrate an already connected database.
     pub async fn from_db(db: Db) -> StoreResult<Self> {
         migrate::run(&db).await?;
-        Ok(Self { db })
+        let group = group::GroupCommit::start(db.clone());
+        Ok(Self { db, group })
     }
 
     pub fn db(&self) -> &Db {

@@ -68,6 +68,11 @@ impl TenantWrite {
         Self { inner }
     }
 
+    /// The transaction back, without committing (group commit).
+    pub(crate) fn into_exec(self) -> Exec {
+        self.inner.ex
+    }
+
     pub async fn commit(self) -> StoreResult<()> {
         self.inner.ex.commit().await
     }

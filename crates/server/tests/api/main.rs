@@ -4,3 +4,9 @@
 mod foundation;
 mod identity;
 mod portal;
+
+// Service catalog, requests and approvals (SPEC §5).
+mod approvals;
+mod catalog;
+mod itsm_support;
+mod requests;

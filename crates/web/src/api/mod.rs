@@ -1,9 +1,12 @@
 //! The JSON API. Every endpoint is registered here through `routes!`, which
 //! also adds it to the OpenAPI document served at `/api/openapi.json`.
 
+pub mod approvals;
 pub mod auth;
+pub mod catalog;
 pub mod portal;
 pub mod rbac;
+pub mod requests;
 pub mod system;
 pub mod users;
 
@@ -29,6 +32,11 @@ use utoipa_axum::routes;
         (name = "status", description = "The status page: services, maintenance windows and public updates"),
         (name = "announcements", description = "Announcement banners and their per-user dismissal"),
         (name = "portal", description = "Portal settings: name, branding and section toggles"),
+        (name = "catalog", description = "Service catalog: categories, items and their forms"),
+        (name = "requests", description = "Service requests: filing, the queue, comments, transitions, attachments"),
+        (name = "approvals", description = "Approval workflows and approvers' decisions"),
+        (name = "incidents", description = "Incidents"),
+        (name = "notifications", description = "The signed-in user's in-app notifications"),
     )
 )]
 struct ApiDoc;
@@ -74,6 +82,36 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(portal::portal_info))
         .routes(routes!(portal::get_settings, portal::put_settings))
         .routes(routes!(portal::upload_logo, portal::delete_logo))
+        // Service catalog, requests, approvals, incidents, notifications (SPEC §5).
+        .routes(routes!(catalog::list_catalog, catalog::create_catalog_item))
+        .routes(routes!(catalog::list_categories, catalog::create_category))
+        .routes(routes!(catalog::get_category, catalog::patch_category, catalog::delete_category))
+        .routes(routes!(catalog::get_catalog_item, catalog::patch_catalog_item, catalog::delete_catalog_item))
+        .routes(routes!(catalog::list_workflows, catalog::create_workflow))
+        .routes(routes!(catalog::get_workflow, catalog::patch_workflow))
+        .routes(routes!(requests::create_request, requests::list_requests))
+        .routes(routes!(requests::queue_summary))
+        .routes(routes!(requests::list_agents))
+        .routes(routes!(requests::get_request, requests::patch_request))
+        .routes(routes!(requests::transition_request))
+        .routes(routes!(requests::list_comments, requests::add_comment))
+        .routes(routes!(requests::add_watcher))
+        .routes(routes!(requests::remove_watcher))
+        .routes(routes!(requests::download_attachment))
+        .routes(routes!(approvals::list_approvals))
+        .routes(routes!(approvals::decide_approval))
+        .routes(routes!(approvals::list_incidents, approvals::create_incident))
+        .routes(routes!(approvals::get_incident))
+        .routes(routes!(approvals::list_notifications))
+        .routes(routes!(approvals::mark_notification_read))
+        .routes(routes!(approvals::mark_all_notifications_read))
+        // Uploads stream up to `WebConfig::max_upload_bytes` (checked in the
+        // handler), so the global JSON body limit is lifted on this route only.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(requests::upload_attachment))
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
 }
 
 /// Routes outside the tenant and the OpenAPI document.
