@@ -77,7 +77,7 @@ fn task_card(t: &ApprovalTask, v: &View) -> Markup {
             h3 { span class="number" { (r.number) } " " (r.title) }
             p class="meta" {
                 "Asked by " strong { (r.requester.name) } " (" (r.requester.email) ") · " (time_el(r.created_at))
-                @if t.stage > 0 { " · approval step " (t.stage + 1) }
+                " · approval step " (t.stage + 1)
             }
             p class="row" {
                 @if let Some(n) = &r.catalog_item_name { span { (n) } }

@@ -224,7 +224,7 @@ fn details_field(label: &str, hint: &str, v: &FormView) -> Markup {
     let err = v.errors.get("details");
     html! {
         div class={ "field" @if err.is_some() { " invalid" } } {
-            label for="f-details" { (label) }
+            label for="f-details" { (label) " " span class="optional" { "(optional)" } }
             span class="hint" id="f-details-hint" { (hint) }
             textarea id="f-details" name="details" maxlength="20000" aria-invalid=[err.map(|_| "true")]
                 aria-describedby=(if err.is_some() { "f-details-error f-details-hint" } else { "f-details-hint" }) { (v.values.get("details")) }
@@ -315,7 +315,7 @@ async fn render_item(st: &AppState, c: &PageCaller, item: &CatalogItem, v: FormV
         form class="stack request-form" method="post" action={ "/portal/catalog/" (item.id) } enctype="multipart/form-data" novalidate {
             (title_field("Summary", "A few words that describe your request.", &v, false))
             (item_fields(&item.fields, &v.values, &v.errors, ""))
-            (details_field("Anything else we should know? (optional)", "Extra details that help us do it right.", &v))
+            (details_field("Anything else we should know?", "Extra details that help us do it right.", &v))
             @if agent { (agent_fields(&v)) }
             (file_field(&v))
             div class="row" {
@@ -337,7 +337,7 @@ async fn render_generic(st: &AppState, c: &PageCaller, v: FormView) -> Response 
         (top_message(&v))
         form class="stack request-form" method="post" action="/portal/request/new" enctype="multipart/form-data" novalidate {
             (title_field("Summary", "For example \"Cannot print from my laptop\".", &v, true))
-            (details_field("Details (optional)", "What happened, what you expected, and anything you already tried.", &v))
+            (details_field("Details", "What happened, what you expected, and anything you already tried.", &v))
             (priority_field(&v))
             @if agent { (agent_fields(&v)) }
             (file_field(&v))

@@ -297,9 +297,13 @@ fn transition_form(side: Side, r: &ServiceRequest, allowed: &[RequestStatus], ag
     html! {
         @if !allowed.is_empty() {
             section class="card" aria-labelledby="h-status" {
-                h2 id="h-status" { @if requester_view { "Done with this request?" } @else { "Change the status" } }
+                h2 id="h-status" {
+                    @if !requester_view { "Change the status" }
+                    @else if r.status == RequestStatus::Resolved { "Not fixed after all?" }
+                    @else { "Done with this request?" }
+                }
                 @if requester_view && r.status == RequestStatus::Resolved {
-                    p class="meta" { "Not fixed after all? You can reopen it within 7 days of it being resolved." }
+                    p class="meta" { "You can reopen it within 7 days of it being resolved." }
                 }
                 form class="stack" method="post" action=(action) novalidate {
                     div class={ "field" @if err.is_some() { " invalid" } } {
