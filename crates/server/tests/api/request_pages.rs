@@ -712,6 +712,14 @@ async fn agent_queue_and_workspace(app: &TestApp) {
     // The requester's page does not show the incident link.
     let alice = browser(&d.alice).await;
     assert!(!alice.get(&format!("/portal/requests/{mine}")).await.text.contains("/itsm/incidents/"));
+    // The queue shows open requests unless asked for every status, and
+    // the choice survives paging.
+    let gone = id(&file(&d.bob, json!({"title": "Gone already"})).await);
+    d.bob.api.post(&format!("/api/itsm/requests/{gone}/transition"), json!({"to": "cancelled"})).await.expect(200);
+    assert!(!agent.get("/itsm/requests?q=Gone").await.text.contains("Gone already"));
+    let any = agent.get("/itsm/requests?status=any").await;
+    assert!(any.text.contains("Gone already") && any.text.contains("<option value=\"any\" selected>"));
+    assert!(next_link(&any.text).is_some_and(|n| n.contains("status=any")));
     let _ = late;
 }
 dual_test!(agent_queue_and_workspace);

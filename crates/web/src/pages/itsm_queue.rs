@@ -1,6 +1,7 @@
 //! The agent workspace's request side (`itsm:fulfill`): the dashboard
 //! (`/itsm`: counts by status, overdue, unassigned, mine, the newest
-//! requests) and the queue (`/itsm/requests`) with its filters and keyset
+//! requests) and the queue (`/itsm/requests`: open requests unless
+//! filtered otherwise) with its filters and keyset
 //! pages. A request's agent page is in `request_pages`.
 
 use super::forms::time_el;
@@ -114,7 +115,7 @@ pub async fn dashboard(State(st): State<AppState>, c: PageCaller) -> Response {
             }
         }
         section aria-labelledby="h-recent" {
-            div class="row" { h2 id="h-recent" { "Newest requests" } span class="spacer" {} a href="/itsm/requests" { "Open the queue" } }
+            div class="row" { h2 id="h-recent" { "Newest requests" } span class="spacer" {} a href="/itsm/requests?status=any" { "Open the queue" } }
             @if recent.items.is_empty() { p class="card empty" { "No requests yet." } }
             @else { (queue_table(&recent.items, "The ten newest requests")) }
         }
@@ -147,9 +148,11 @@ pub async fn queue(State(st): State<AppState>, c: PageCaller, Query(p): Query<Qu
         (Err(e), _) | (_, Err(e)) => return deny(&c, e),
     };
     let trim = |o: &Option<String>| o.as_deref().map(str::trim).unwrap_or("").to_owned();
+    // Open requests unless asked otherwise; "any" shows every status.
     let status = trim(&p.status);
     let status =
-        if status == "active" || RequestStatus::from_str_opt(&status).is_some() { status } else { String::new() };
+        if status == "any" || RequestStatus::from_str_opt(&status).is_some() { status } else { "active".into() };
+    let status_filter = if status == "any" { String::new() } else { status.clone() };
     let priority = trim(&p.priority);
     let priority = if Priority::from_str_opt(&priority).is_some() { priority } else { String::new() };
     let assignee = trim(&p.assignee);
@@ -160,7 +163,7 @@ pub async fn queue(State(st): State<AppState>, c: PageCaller, Query(p): Query<Qu
         Err(e) => return deny(&c, e),
     };
     let query = |cursor: Option<String>| RequestListQuery {
-        status: Some(status.clone()),
+        status: Some(status_filter.clone()),
         priority: Some(priority.clone()),
         assignee: Some(assignee.clone()),
         mine: None,
@@ -190,7 +193,8 @@ pub async fn queue(State(st): State<AppState>, c: PageCaller, Query(p): Query<Qu
         all.push(("cursor", n));
         url_with("/itsm/requests", &all)
     });
-    let filtered = params.iter().any(|(_, v)| !v.is_empty());
+    let is_default = |k: &str, v: &str| v.is_empty() || (k == "status" && v == "active");
+    let filtered = params.iter().any(|(k, v)| !is_default(k, v));
     let body = html! {
         h1 { "Request queue" }
         @if let Some(pr) = problem { (notice("error", pr)) }
@@ -203,8 +207,8 @@ pub async fn queue(State(st): State<AppState>, c: PageCaller, Query(p): Query<Qu
                 div {
                     label for="f-status" { "Status" }
                     select id="f-status" name="status" {
-                        option value="" selected[status.is_empty()] { "Any" }
-                        option value="active" selected[status == "active"] { "Open (any active status)" }
+                        option value="active" selected[status == "active"] { "Open (not finished)" }
+                        option value="any" selected[status == "any"] { "Any status" }
                         @for s in RequestStatus::ALL { option value=(s.as_str()) selected[status == s.as_str()] { (status_label(s, true)) } }
                     }
                 }
