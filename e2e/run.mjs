@@ -403,6 +403,165 @@ async function journeys(browser, base) {
     await page.context().close();
   });
 
+  // ---- Service desk: catalog, requests, approvals, agent workspace ----------
+  const agent = await invite(base, admin.api, 'fulfiller', 'fran@example.com');
+  const hardware = (await admin.api.post('/api/itsm/catalog/categories', { name: 'Hardware', description: 'Computers, screens and phones' }, 201)).json;
+  const laptopItem = (await admin.api.post('/api/itsm/catalog', {
+    name: 'New laptop', description: 'A laptop for work, set up with your account.', icon: 'laptop', category_id: hardware.id,
+    fulfillment_target_hours: 48,
+    fields: [
+      { key: 'model', label: 'Model', type: 'select', required: true, options: ['13 inch', '15 inch'], help: 'Most people choose 13 inch.' },
+      { key: 'needed_by', label: 'Needed by', type: 'date' },
+      { key: 'extras', label: 'Extras', type: 'multiselect', options: ['Mouse', 'Headset'] },
+      { key: 'old_returned', label: 'I will return my old laptop', type: 'checkbox', required: true },
+    ],
+  }, 201)).json;
+  const approvalFlow = (await admin.api.post('/api/itsm/workflows', { name: 'Operator approval', stages: [{ approvers: { users: [operator.email] }, rule: 'any' }] }, 201)).json;
+  await admin.api.post('/api/itsm/catalog', { name: 'Admin rights', description: 'Install software yourself.', icon: 'security', workflow_definition_id: approvalFlow.id, fulfillment_target_hours: 4 }, 201);
+
+  await journey('service desk: from the catalog to a resolved request while an agent works it', async () => {
+    const rita = await newPage();
+    await signIn(rita, requester, '/portal');
+    await visit(rita, `${base}/portal`, { name: 'service catalog' });
+    assert(await rita.getByText('Usually done within 2 days').isVisible(), 'fulfilment time shown');
+    assert(await rita.getByText('Needs approval').isVisible(), 'approval shown');
+    await screenshots(rita, 'portal-catalog');
+    await Promise.all([rita.waitForNavigation(), rita.getByRole('link', { name: 'New laptop' }).click()]);
+    await check(rita, 'request form');
+    await screenshots(rita, 'request-form');
+    await Promise.all([rita.waitForNavigation(), rita.getByRole('button', { name: 'Submit request' }).click()]);
+    assert(await rita.getByText('Model is required').isVisible(), 'missing answer shown next to its field');
+    await check(rita, 'request form (errors)');
+    await rita.getByLabel('Model').selectOption('15 inch');
+    await rita.getByLabel('Headset').check();
+    await rita.getByLabel('I will return my old laptop').check();
+    await Promise.all([rita.waitForNavigation(), rita.getByRole('button', { name: 'Submit request' }).click()]);
+    assert(await rita.getByText('your request was submitted').isVisible(), 'filed');
+    const requestUrl = rita.url().split('?')[0];
+    const rid = requestUrl.split('/').pop();
+    await check(rita, 'request detail (requester)');
+    await screenshots(rita, 'request-detail');
+
+    const fran = await newPage();
+    await signIn(fran, agent, '/itsm');
+    await visit(fran, `${base}/itsm`, { name: 'itsm dashboard' });
+    await screenshots(fran, 'itsm-dashboard');
+    await visit(fran, `${base}/itsm/requests?status=active`, { name: 'itsm queue' });
+    await screenshots(fran, 'itsm-queue');
+    await Promise.all([fran.waitForNavigation(), fran.getByRole('link', { name: /New laptop/ }).click()]);
+    await check(fran, 'request detail (agent)');
+    await Promise.all([fran.waitForNavigation(), fran.getByRole('button', { name: 'Assign to me' }).click()]);
+    assert(await fran.getByText('The request was updated.').isVisible(), 'assigned');
+    await fran.getByLabel('Note for agents').fill('Check stock of 15 inch first.');
+    await Promise.all([fran.waitForNavigation(), fran.getByRole('button', { name: 'Add internal note' }).click()]);
+    await fran.getByLabel('Comment').fill('Which keyboard layout do you need?');
+    await Promise.all([fran.waitForNavigation(), fran.getByRole('button', { name: 'Wait for the requester' }).click()]);
+    assert(await fran.getByText('Internal note — not visible to the requester').isVisible(), 'the note is marked');
+    await check(fran, 'request detail (agent, after work)');
+    await screenshots(fran, 'itsm-request');
+
+    await visit(rita, requestUrl, { name: 'request detail (waiting on requester)' });
+    assert(await rita.getByText('Which keyboard layout do you need?').first().isVisible(), 'the question is shown');
+    assert(await rita.getByText('Check stock').count() === 0, 'the internal note is not');
+    await rita.getByLabel('Your reply').fill('UK layout, please.');
+    await Promise.all([rita.waitForNavigation(), rita.getByRole('button', { name: 'Send reply' }).click()]);
+    assert(await rita.locator('.status-line .pill').first().innerText() === 'In progress', 'the reply resumes work');
+
+    await visit(fran, `${base}/itsm/requests/${rid}`, { name: 'request detail (agent)' });
+    await Promise.all([fran.waitForNavigation(), fran.getByRole('button', { name: 'Resolve' }).click()]);
+    await visit(rita, `${base}/portal/requests`, { name: 'my requests' });
+    assert(await rita.locator('td .pill', { hasText: 'Resolved' }).count() === 1, 'resolved in the list');
+    await screenshots(rita, 'my-requests');
+    await visit(rita, requestUrl, { name: 'request detail (resolved)' });
+    assert(await rita.getByRole('button', { name: 'Reopen' }).isVisible(), 'can reopen');
+    await visit(rita, `${base}/portal/notifications`, { name: 'notifications' });
+    assert(await rita.locator('.badge').count() === 1, 'unread count in the header');
+    await Promise.all([rita.waitForNavigation(), rita.getByRole('button', { name: 'Mark all as read' }).click()]);
+    assert(await rita.locator('.badge').count() === 0, 'all read');
+    await rita.context().close();
+    await fran.context().close();
+  });
+
+  await journey('service desk: approvals, incidents, catalog builder and workflows', async () => {
+    const rita = await newPage();
+    await signIn(rita, requester, '/portal');
+    await visit(rita, `${base}/portal?q=admin`, { name: 'catalog search' });
+    await Promise.all([rita.waitForNavigation(), rita.getByRole('link', { name: 'Admin rights' }).click()]);
+    await Promise.all([rita.waitForNavigation(), rita.getByRole('button', { name: 'Submit request' }).click()]);
+    assert(await rita.getByText('Waiting for approval').isVisible(), 'waits for approval');
+    await check(rita, 'request detail (pending approval)');
+    const opPage = await newPage();
+    await signIn(opPage, operator, '/portal/approvals');
+    await visit(opPage, `${base}/portal/approvals`, { name: 'approvals' });
+    await screenshots(opPage, 'approvals');
+    await opPage.getByLabel('Comment').first().fill('Only for the design tools.');
+    await Promise.all([opPage.waitForNavigation(), opPage.getByRole('button', { name: /^Approve/ }).first().click()]);
+    assert(await opPage.getByText('You approved the request.').isVisible(), 'approved');
+    await check(opPage, 'approvals (decided)');
+    // Incidents.
+    await visit(opPage, `${base}/itsm/incidents/new`, { name: 'report an incident' });
+    await Promise.all([opPage.waitForNavigation(), opPage.getByRole('button', { name: 'Report incident' }).click()]);
+    await check(opPage, 'report an incident (errors)');
+    await opPage.getByLabel('Title').fill('Printers down on floor 2');
+    await Promise.all([opPage.waitForNavigation(), opPage.getByRole('button', { name: 'Report incident' }).click()]);
+    await check(opPage, 'incident');
+    await visit(opPage, `${base}/itsm/incidents`, { name: 'incidents' });
+    // Catalog administration: build a form, preview it, save, publish.
+    const adm = await newPage();
+    await signIn(adm, admin, '/itsm/catalog');
+    await visit(adm, `${base}/itsm/catalog`, { name: 'catalog admin' });
+    await visit(adm, `${base}/itsm/catalog/new`, { name: 'new catalog item' });
+    await adm.getByLabel('Name', { exact: true }).fill('Second monitor');
+    const add = adm.locator('#new-field');
+    await add.getByLabel('Question').fill('Screen size');
+    await add.getByLabel('Answer type').selectOption('select');
+    await add.getByLabel('Choices').fill('24 inch\n27 inch');
+    await Promise.all([adm.waitForNavigation(), add.getByRole('button', { name: 'Add question' }).click()]);
+    await adm.locator('#new-field').getByLabel('Question').fill('Why');
+    await adm.locator('#new-field').getByLabel('Answer type').selectOption('textarea');
+    await Promise.all([adm.waitForNavigation(), adm.locator('#new-field').getByRole('button', { name: 'Add question' }).click()]);
+    await Promise.all([adm.waitForNavigation(), adm.getByRole('button', { name: 'Move up question 2' }).click()]);
+    assert(await adm.locator('#field-0 legend').innerText() === 'Question 1: Why', 'moved up');
+    assert(await adm.locator('.preview-card').getByLabel('Screen size').count() === 1, 'the preview shows the form');
+    await check(adm, 'catalog item editor (builder)');
+    await screenshots(adm, 'catalog-editor');
+    await Promise.all([adm.waitForNavigation(), adm.getByRole('button', { name: 'Save item' }).first().click()]);
+    assert(await adm.getByText('The item was created.').isVisible(), 'created');
+    await visit(adm, `${base}/itsm/catalog`, { name: 'catalog admin (items)' });
+    await Promise.all([adm.waitForNavigation(), adm.getByRole('button', { name: 'Publish Second monitor' }).click()]);
+    assert(await adm.getByText('The item is published').isVisible(), 'published');
+    await visit(adm, `${base}/itsm/workflows/new`, { name: 'new workflow' });
+    await adm.getByLabel('Name').fill('Two steps');
+    await Promise.all([adm.waitForNavigation(), adm.getByRole('button', { name: 'Add a step' }).click()]);
+    await adm.locator('#stage-0').getByLabel('People').fill(operator.email);
+    await adm.locator('#stage-1').getByLabel('operator').check();
+    await Promise.all([adm.waitForNavigation(), adm.getByRole('button', { name: 'Save workflow' }).first().click()]);
+    assert(await adm.getByText('The workflow was created.').isVisible(), 'workflow created');
+    await check(adm, 'workflow editor (saved)');
+    await visit(adm, `${base}/itsm/workflows`, { name: 'workflows' });
+    await rita.context().close();
+    await opPage.context().close();
+    await adm.context().close();
+  });
+
+  await journey('service desk without JavaScript: file a pre-filled request and cancel it', async () => {
+    const page = await newPage({ javaScriptEnabled: false });
+    await page.goto(`${base}/login?next=%2Fportal`);
+    await page.getByLabel('E-mail address').fill(colleague.email);
+    await page.getByLabel('Password').fill(colleague.password);
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Sign in' }).click()]);
+    await page.goto(`${base}/portal/request/new?title=${encodeURIComponent('Printer jams')}&details=${encodeURIComponent('Tray 2')}`);
+    await check(page, 'submit a request (no JS)', { axe: false });
+    assert(await page.getByLabel('Summary').inputValue() === 'Printer jams', 'pre-filled');
+    assert(await page.getByText('Also create an incident').count() === 0, 'no incident box for requesters');
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Submit request' }).click()]);
+    assert(await page.getByText('your request was submitted').isVisible(), 'filed');
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Cancel the request' }).click()]);
+    assert(await page.getByText('The status was changed.').isVisible(), 'cancelled');
+    assert(await page.locator('.status-line .pill').first().innerText() === 'Cancelled', 'shows cancelled');
+    await page.context().close();
+  });
+
   await journey('without JavaScript: sign in, navigate, dismiss', async () => {
     await op.post('/api/itsm/announcements', { body: 'Office Wi-Fi password changes on Monday.' }, 201);
     const page = await newPage({ javaScriptEnabled: false });

@@ -83,7 +83,7 @@ fn parse_role_name(s: &str) -> Result<String, tier0_domain::ValidationError> {
 
 /// Built-in roles from least to most privileged, then custom roles oldest
 /// first.
-fn in_display_order(mut roles: Vec<Role>) -> Vec<Role> {
+pub(crate) fn in_display_order(mut roles: Vec<Role>) -> Vec<Role> {
     let rank = |r: &Role| {
         BuiltinRole::ALL.iter().position(|b| r.builtin && b.name() == r.name).unwrap_or(BuiltinRole::ALL.len())
     };

@@ -7,7 +7,7 @@ use crate::error::{AppError, AppResult};
 use crate::{App, Can, caps};
 use serde::Deserialize;
 use std::collections::HashMap;
-use tier0_domain::itsm::records::{Approvers, StoredStage, Workflow, WorkflowStage};
+use tier0_domain::itsm::records::{Approvers, StoredStage, UserRef, Workflow, WorkflowStage};
 use tier0_domain::itsm::workflow::{ApproversInput, StageInput, StageShape, parse_workflow};
 use tier0_domain::{Email, Limit, RoleId, UserId, ValidationError, WorkflowId};
 use tier0_store::TenantRead;
@@ -198,4 +198,30 @@ impl App {
         tx.commit().await?;
         Ok(out)
     }
+
+    /// Role names, built-in roles first: the choices of an item's
+    /// visibility and of a stage's approving roles in the editors.
+    pub async fn catalog_role_names(&self, by: Can<'_, caps::CatalogManage>) -> AppResult<Vec<String>> {
+        let roles = self.db(by.ctx).read().await?.list_roles().await?;
+        Ok(crate::auth::roles::in_display_order(roles).into_iter().map(|r| r.name).collect())
+    }
+
+    /// The people a workflow names (by id), for showing and editing its
+    /// stages by e-mail address. Unknown ids are left out.
+    pub async fn workflow_people(&self, by: Can<'_, caps::CatalogManage>, ids: &[String]) -> AppResult<Vec<UserRef>> {
+        let mut r = self.db(by.ctx).read().await?;
+        let mut out: Vec<UserRef> = Vec::new();
+        for id in ids.iter().take(MAX_PEOPLE_LOOKUP) {
+            if out.iter().any(|u| u.id.as_str() == id) {
+                continue;
+            }
+            if let Some(u) = r.get_user(&UserId::new(id.as_str())).await? {
+                out.push(UserRef { id: u.id, name: u.name, email: u.email });
+            }
+        }
+        Ok(out)
+    }
 }
+
+/// At most this many people are looked up at once (10 stages × 50).
+const MAX_PEOPLE_LOOKUP: usize = 500;

@@ -9,4 +9,5 @@ mod portal;
 mod approvals;
 mod catalog;
 mod itsm_support;
+mod request_pages;
 mod requests;

@@ -21,6 +21,8 @@ pub enum Tab {
     Status,
     Approvals,
     Profile,
+    /// The notifications list: a portal page without a tab of its own.
+    Notifications,
     Itsm,
     Settings,
     None,
@@ -39,7 +41,7 @@ impl Tab {
     }
 
     fn is_portal(self) -> bool {
-        self.section().is_some() || self == Tab::Profile
+        self.section().is_some() || matches!(self, Tab::Profile | Tab::Notifications)
     }
 }
 
@@ -82,8 +84,14 @@ pub struct AreaLink {
 /// The area navigation: (area, label, path, permission needed).
 /// The agent workspace's areas (Settings areas come from
 /// [`super::settings::AREAS`], which also feeds the /settings index).
-const ITSM_LINKS: &[(&str, &str, &str)] =
-    &[("Dashboard", "/itsm", "itsm:fulfill"), ("Status page", "/itsm/status", "status:manage")];
+const ITSM_LINKS: &[(&str, &str, &str)] = &[
+    ("Dashboard", "/itsm", "itsm:fulfill"),
+    ("Queue", "/itsm/requests", "itsm:fulfill"),
+    ("Incidents", "/itsm/incidents", "incidents:read"),
+    ("Catalog", "/itsm/catalog", "catalog:manage"),
+    ("Workflows", "/itsm/workflows", "catalog:manage"),
+    ("Status page", "/itsm/status", "status:manage"),
+];
 
 impl Chrome {
     pub async fn for_ctx(st: &AppState, ctx: &Ctx) -> Chrome {
@@ -102,6 +110,14 @@ impl Chrome {
             }
         };
         let s = &view.settings;
+        // One cheap query per page, for signed-in users only.
+        let unread = match ctx.signed_in() {
+            Ok(me) => st.app.unread_notification_count(me).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "unread notification count unavailable");
+                0
+            }),
+            Err(_) => 0,
+        };
         Chrome {
             portal_name: view.name.clone(),
             description: view.description.clone(),
@@ -114,9 +130,7 @@ impl Chrome {
                 .iter()
                 .any(|x| allows(x)),
             approvals: ctx.is_signed_in(),
-            // The requests feature plugs its unread-notification count in
-            // here (one query per page); until then there is none.
-            unread: 0,
+            unread,
             hidden: s.hidden,
             announcements: view.announcements,
             can_dismiss: ctx.is_signed_in(),

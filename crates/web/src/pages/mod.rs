@@ -5,9 +5,17 @@
 pub mod account;
 pub mod auth;
 pub mod forms;
+pub mod itsm_catalog;
+pub mod itsm_incidents;
+pub mod itsm_queue;
+pub mod itsm_workflows;
 pub mod layout;
+pub mod portal_approvals;
+pub mod portal_catalog;
 pub mod portal_settings;
 pub mod profile;
+pub mod request_pages;
+pub mod request_parts;
 pub mod settings;
 pub mod settings_roles;
 pub mod settings_users;
@@ -35,6 +43,28 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(status::routes())
         .merge(portal_settings::routes())
         .merge(identity_routes())
+        .merge(service_desk_routes())
+}
+
+/// The service catalog, requests, approvals, notifications and the agent
+/// workspace's request side (SPEC §5, §7, §8).
+fn service_desk_routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .merge(portal_catalog::routes())
+        .merge(request_pages::routes())
+        .merge(portal_approvals::routes())
+        .merge(itsm_queue::routes())
+        .merge(itsm_incidents::routes())
+        .merge(itsm_catalog::routes())
+        .merge(itsm_workflows::routes())
+        // Forms that may carry a file read up to the upload limit (checked
+        // while reading), so the global form limit is lifted on them only.
+        .merge(
+            axum::Router::new()
+                .merge(portal_catalog::upload_routes())
+                .merge(request_pages::upload_routes())
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
 }
 
 /// Sign-up, password reset, profile and Settings → users, roles, audit, mail.
