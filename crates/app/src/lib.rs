@@ -8,6 +8,7 @@ pub mod auth;
 pub mod ctx;
 pub mod error;
 pub mod itsm;
+pub mod kb;
 pub mod mail;
 pub mod portal;
 pub mod system;
@@ -42,6 +43,8 @@ pub struct AppConfig {
     /// `TIER0_SHARED_ANONYMOUS_ACCESS`: anonymous GETs act as a read-only guest.
     pub anonymous_read: bool,
     pub throttle: ThrottlePolicy,
+    /// Knowledge index refresh and batching.
+    pub kb: kb::KbConfig,
 }
 
 /// Limits on failed sign-ins and reset mails (fixed windows).
@@ -78,6 +81,7 @@ impl AppConfig {
             mail_from: "Tier0 <tier0@localhost>".into(),
             anonymous_read: false,
             throttle: ThrottlePolicy::default(),
+            kb: kb::KbConfig::default(),
         }
     }
 }
@@ -92,6 +96,7 @@ pub(crate) struct Inner {
     pub(crate) dummy_hash: String,
     pub(crate) mail_wake: tokio::sync::Notify,
     pub(crate) portal: portal::PortalCache,
+    pub(crate) kb: kb::KbState,
 }
 
 /// The application: cheap to clone, shared by every request.
@@ -112,6 +117,7 @@ impl App {
             config.hash_cost,
         )
         .map_err(AppError::internal)?;
+        let kb = kb::KbState::new(&config.kb)?;
         Ok(Self(Arc::new(Inner {
             store,
             clock,
@@ -122,6 +128,7 @@ impl App {
             dummy_hash,
             mail_wake: tokio::sync::Notify::new(),
             portal: portal::PortalCache::default(),
+            kb,
         })))
     }
 

@@ -10,6 +10,7 @@ pub mod error;
 pub mod identity;
 pub mod ids;
 pub mod itsm;
+pub mod kb;
 pub mod page;
 pub mod perm;
 pub mod portal;

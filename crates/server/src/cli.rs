@@ -23,6 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tenant { command } => tenant(&common, &file, command).await,
         Command::Backup { file: dest } => backup(&common, &dest).await,
         Command::Restore { file: src } => restore(&common, &src).await,
+        Command::Reindex { no_verify } => reindex(&common, &file, !no_verify).await,
     }
 }
 
@@ -150,6 +151,94 @@ async fn tenant(common: &Common, file: &FileConfig, cmd: TenantCommand) -> anyho
     }
     app.store().db().close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+fn progress_bar(what: &str) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg:10} [{bar:40}] {pos}/{len} ({per_sec}, {elapsed} elapsed, ETA {eta})",
+    ) {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.set_message(what.to_owned());
+    pb
+}
+
+fn rss_mib() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// `tier0 reindex`: build an index of every article and known error the
+/// way a server does at start, report how long it took and how much memory
+/// it needs, and verify it. Running servers are not touched: each keeps its
+/// own index in memory and refreshes it from the database's change feed.
+async fn reindex(common: &Common, file: &FileConfig, verify: bool) -> anyhow::Result<ExitCode> {
+    let app = cli_app(common, file).await?;
+    let rss_before = rss_mib();
+    let index = tier0_search::SearchIndex::new(tier0_search::IndexOptions {
+        writer_memory_bytes: 200_000_000,
+        cache_entries: 0,
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pb = progress_bar("indexing");
+    let started = std::time::Instant::now();
+    let stats = app
+        .kb_build_index(&index, &|done, total| {
+            pb.set_length(total);
+            pb.set_position(done);
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    pb.finish_and_clear();
+    let took = started.elapsed();
+    let docs = stats.articles + stats.known_errors;
+    println!(
+        "Indexed {} articles and {} known errors in {:.2} s ({:.0} records/s): reading {:.2} s, indexing {:.2} s, commit and merge {:.2} s",
+        stats.articles,
+        stats.known_errors,
+        took.as_secs_f64(),
+        docs as f64 / took.as_secs_f64().max(1e-9),
+        stats.load.as_secs_f64(),
+        stats.index.as_secs_f64(),
+        stats.commit.as_secs_f64()
+    );
+    if let (Some(before), Some(after)) = (rss_before, rss_mib()) {
+        println!("Memory (RSS): {before:.0} MiB before, {after:.0} MiB with the index");
+    }
+    let mut code = ExitCode::SUCCESS;
+    if verify {
+        let pb = progress_bar("verifying");
+        let started = std::time::Instant::now();
+        let report = app
+            .kb_verify_index(&index, &|done, total| {
+                pb.set_length(total);
+                pb.set_position(done);
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        pb.finish_and_clear();
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "Verified {} records ({} found by searching for their number) in {:.2} s ({:.3} ms per search)",
+            report.checked,
+            report.searched,
+            secs,
+            secs * 1000.0 / report.searched.max(1) as f64
+        );
+        if report.problems.is_empty() {
+            println!("The index matches the database.");
+        } else {
+            for p in report.problems.iter().take(50) {
+                println!("  problem: {p}");
+            }
+            println!("{} problems found.", report.problems.len());
+            code = ExitCode::FAILURE;
+        }
+    }
+    app.store().db().close().await;
+    Ok(code)
 }
 
 async fn backup(common: &Common, dest: &Path) -> anyhow::Result<ExitCode> {

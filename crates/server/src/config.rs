@@ -59,6 +59,14 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Restore FILE into an empty data directory (or empty PostgreSQL database).
     Restore { file: PathBuf },
+    /// Build the knowledge search index from the database in this process
+    /// and verify it (a check and timing tool: each running server keeps its
+    /// own index and refreshes it by itself).
+    Reindex {
+        /// Skip the verification pass.
+        #[arg(long)]
+        no_verify: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -117,17 +117,25 @@ pub async fn start(opts: StartOptions, listener: TcpListener) -> anyhow::Result<
         https: public_url.scheme() == "https",
         ..tier0_web::WebConfig::default()
     };
+    // The knowledge index is built before serving, so search answers from
+    // the first request; the worker then keeps it fresh.
+    let (kb_cursor, _) = app.kb_start().await.map_err(|e| anyhow::anyhow!("building the knowledge index: {e}"))?;
     let router = tier0_web::router(app.clone(), web);
     let (tx, rx) = watch::channel(false);
     let mail = tokio::spawn(app.clone().run_mail_worker(rx.clone()));
+    let kb = tokio::spawn(app.clone().run_kb_worker(kb_cursor, rx.clone()));
     let mut rx_serve = rx.clone();
     let serve_opts = tier0_web::serve::ServeOptions { header_read_timeout: s.header_timeout, ..Default::default() };
+    let app_after = app.clone();
     let handle = tokio::spawn(async move {
         let stop = async move {
             let _ = rx_serve.wait_for(|v| *v).await;
         };
         tier0_web::serve::serve(listener, router, serve_opts, stop).await;
         let _ = mail.await;
+        let _ = kb.await;
+        // Views and searches of requests that finished while draining.
+        app_after.kb_flush().await;
     });
     Ok(Running { addr, app, first_invite, shutdown: tx, handle })
 }

@@ -22,6 +22,7 @@ pub mod catalog;
 pub mod counters;
 pub mod global;
 pub mod incidents;
+pub mod kb;
 pub mod notifications;
 pub mod outbox;
 pub mod portal;

@@ -20,7 +20,8 @@ macro_rules! migrations {
     };
 }
 
-const MIGRATIONS: &[Migration] = migrations![(1, "0001_foundation"), (2, "0002_requests"), (4, "0004_portal"),];
+const MIGRATIONS: &[Migration] =
+    migrations![(1, "0001_foundation"), (2, "0002_requests"), (3, "0003_knowledge"), (4, "0004_portal"),];
 
 fn checksum(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))

@@ -103,17 +103,7 @@ pub async fn spawn_app_with(opts: Spawn) -> Option<TestApp> {
             (DatabaseUrl::parse(&url).expect("postgres url"), Some(db), Some((url, schema)))
         }
     };
-    let serve = ServeSettings {
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        base_domain: "localhost".into(),
-        public_url: None,
-        smtp_url: opts.smtp_url,
-        mail_from: "Tier0 Test <tier0@example.com>".into(),
-        trusted_proxies: opts.trusted_proxies,
-        anonymous_read: opts.anonymous_read,
-        max_connections: 5,
-        header_timeout: std::time::Duration::from_secs(10),
-    };
+    let serve = test_serve_settings(opts.smtp_url, opts.trusted_proxies, opts.anonymous_read);
     let clock = Arc::new(OffsetClock::default());
     let mut start = StartOptions::new(serve, database);
     start.db = db;
@@ -132,6 +122,24 @@ pub async fn spawn_app_with(opts: Spawn) -> Option<TestApp> {
         _dir: dir,
         pg_schema,
     })
+}
+
+fn test_serve_settings(
+    smtp_url: Option<String>,
+    trusted_proxies: Vec<std::net::IpAddr>,
+    anonymous_read: bool,
+) -> ServeSettings {
+    ServeSettings {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        base_domain: "localhost".into(),
+        public_url: None,
+        smtp_url,
+        mail_from: "Tier0 Test <tier0@example.com>".into(),
+        trusted_proxies,
+        anonymous_read,
+        max_connections: 5,
+        header_timeout: std::time::Duration::from_secs(10),
+    }
 }
 
 /// A new, empty schema in the test database (old leftovers are dropped).
@@ -180,6 +188,36 @@ impl TestApp {
     /// A client of tenant `slug` (Host `<slug>.localhost`).
     pub fn client_for(&self, slug: &str) -> Client {
         Client::new(self.addr, Some(format!("{slug}.localhost:{}", self.addr.port())))
+    }
+
+    /// A second server on the same PostgreSQL schema, as another node of a
+    /// scale-out deployment would be (`None` on SQLite, which is
+    /// single-node). Shut it down before this app.
+    pub async fn spawn_peer(&self) -> Option<TestApp> {
+        let (url, schema) = self.pg_schema.clone()?;
+        let db = Db::connect_pg_schema(&url, &schema, &DbOptions { max_connections: 5, ..DbOptions::default() })
+            .await
+            .expect("connect the peer to the test schema");
+        let clock = Arc::new(OffsetClock::default());
+        let mut start = StartOptions::new(
+            test_serve_settings(None, Vec::new(), false),
+            DatabaseUrl::parse(&url).expect("postgres url"),
+        );
+        start.db = Some(db);
+        start.hash_cost = HashCost::test();
+        start.clock = clock.clone();
+        start.rng = Arc::new(SystemRandom);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let running = tier0::start(start, listener).await.expect("peer starts");
+        Some(TestApp {
+            backend: Backend::Postgres,
+            addr: running.addr,
+            app: running.app.clone(),
+            clock,
+            running: Some(running),
+            _dir: tempfile::tempdir().expect("temp dir"),
+            pg_schema: None,
+        })
     }
 
     /// Stop the server (draining) and drop a PostgreSQL test schema.

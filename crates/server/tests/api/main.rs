@@ -9,5 +9,6 @@ mod portal;
 mod approvals;
 mod catalog;
 mod itsm_support;
+mod knowledge;
 mod request_pages;
 mod requests;

@@ -279,7 +279,10 @@ async fn generic_request_form(app: &TestApp) {
     assert_eq!(textarea_value(&f.text, "details").as_deref(), Some("It beeps <loudly>"));
     assert!(f.text.contains("It beeps &lt;loudly&gt;"));
     assert!(f.text.contains("data-suggest") && f.text.contains("autocomplete=\"off\""));
-    assert!(f.text.contains("<!-- deflection: knowledge suggestions -->"));
+    // Suggestions as people type (script) and, without JavaScript, a button
+    // that submits the form to the knowledge check step.
+    assert!(f.text.contains("<script src=\"/assets/deflect.js\" defer>"), "{}", f.text);
+    assert!(f.text.contains("formaction=\"/portal/request/check\" formmethod=\"get\""));
     assert!(f.text.contains("name=\"priority\" value=\"urgent\""));
     // Agent-only inputs are absent for requesters, present for fulfillers.
     assert!(!f.text.contains("Also create an incident") && !f.text.contains("name=\"requester\""));

@@ -4,6 +4,7 @@
 pub mod approvals;
 pub mod auth;
 pub mod catalog;
+pub mod kb;
 pub mod portal;
 pub mod rbac;
 pub mod requests;
@@ -37,6 +38,7 @@ use utoipa_axum::routes;
         (name = "approvals", description = "Approval workflows and approvers' decisions"),
         (name = "incidents", description = "Incidents"),
         (name = "notifications", description = "The signed-in user's in-app notifications"),
+        (name = "knowledge", description = "Knowledge base, known errors and knowledge search"),
     )
 )]
 struct ApiDoc;
@@ -112,6 +114,18 @@ pub fn routes() -> OpenApiRouter<AppState> {
                 .routes(routes!(requests::upload_attachment))
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
+        .routes(routes!(kb::list_articles, kb::create_article))
+        .routes(routes!(kb::get_article, kb::update_article))
+        .routes(routes!(kb::article_versions))
+        .routes(routes!(kb::article_feedback))
+        .routes(routes!(kb::preview))
+        .routes(routes!(kb::list_known_errors, kb::create_known_error))
+        .routes(routes!(kb::get_known_error, kb::update_known_error))
+        .routes(routes!(kb::known_error_versions))
+        .routes(routes!(kb::get_synonyms, kb::put_synonyms))
+        .routes(routes!(kb::search))
+        .routes(routes!(kb::suggest))
+        .routes(routes!(kb::zero_results))
 }
 
 /// Routes outside the tenant and the OpenAPI document.

@@ -7,8 +7,10 @@ pub mod auth;
 pub mod forms;
 pub mod itsm_catalog;
 pub mod itsm_incidents;
+pub mod itsm_kb;
 pub mod itsm_queue;
 pub mod itsm_workflows;
+pub mod knowledge;
 pub mod layout;
 pub mod portal_approvals;
 pub mod portal_catalog;
@@ -44,6 +46,29 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(portal_settings::routes())
         .merge(identity_routes())
         .merge(service_desk_routes())
+        .merge(knowledge_routes())
+}
+
+/// The knowledge base: portal tab, article pages, deflection step and
+/// authoring in the agent workspace (SPEC §6).
+fn knowledge_routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/assets/deflect.js", get(deflect_js))
+        .route("/assets/kb-editor.js", get(kb_editor_js))
+        .route("/portal/knowledge", get(knowledge::home))
+        .route("/portal/knowledge/{id}", get(knowledge::article))
+        .route("/portal/knowledge/{id}/feedback", axum::routing::post(knowledge::feedback))
+        .route("/portal/request/check", get(knowledge::request_check))
+        .route("/portal/request/check/solved", axum::routing::post(knowledge::request_solved))
+        .route("/itsm/kb", get(itsm_kb::list))
+        .route("/itsm/kb/new", get(itsm_kb::new_form).post(itsm_kb::create))
+        .route("/itsm/kb/known-errors", get(itsm_kb::known_errors))
+        .route("/itsm/kb/known-errors/new", get(itsm_kb::ke_new_form).post(itsm_kb::ke_create))
+        .route("/itsm/kb/known-errors/{id}", get(itsm_kb::ke_edit_form).post(itsm_kb::ke_update))
+        .route("/itsm/kb/synonyms", get(itsm_kb::synonyms).post(itsm_kb::save_synonyms))
+        .route("/itsm/kb/{id}", get(itsm_kb::edit_form).post(itsm_kb::update))
+        .route("/itsm/kb/{id}/status", axum::routing::post(itsm_kb::set_status))
+        .route("/itsm/kb/{id}/history", get(itsm_kb::history))
 }
 
 /// The service catalog, requests, approvals, notifications and the agent
@@ -102,6 +127,25 @@ async fn stylesheet() -> Response {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     res
+}
+
+const DEFLECT_JS: &str = include_str!("../../assets/deflect.js");
+const KB_EDITOR_JS: &str = include_str!("../../assets/kb-editor.js");
+
+fn javascript(body: &'static str) -> Response {
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    res
+}
+
+async fn deflect_js() -> Response {
+    javascript(DEFLECT_JS)
+}
+
+async fn kb_editor_js() -> Response {
+    javascript(KB_EDITOR_JS)
 }
 
 /// The caller of a page request. Like [`Caller`], but refusals render as

@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, html};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use tier0_app::itsm::catalog::CatalogQuery;
@@ -216,7 +216,16 @@ fn title_field(label: &str, hint: &str, v: &FormView, deflect: bool) -> Markup {
             }
             @if let Some(e) = err { div class="field-error" id="f-title-error" role="alert" { "Summary " (e) } }
         }
-        @if deflect { (PreEscaped("<!-- deflection: knowledge suggestions -->")) }
+        @if deflect {
+            // Suggestions appear under the title as people type (script);
+            // without JavaScript the same step is this button.
+            script src="/assets/deflect.js" defer {}
+            p class="deflect-step" {
+                button type="submit" class="btn secondary small" formaction="/portal/request/check" formmethod="get" formnovalidate {
+                    "Check the knowledge base for answers first"
+                }
+            }
+        }
     }
 }
 
