@@ -128,17 +128,15 @@ impl App {
         let mut tx = self.db(by.ctx).write().await?;
         let author = Some(by.user_id()).filter(|_| by.is_user());
         tx.insert_announcement(&id, &v.fields(), false, author, self.now()).await?;
-        self.audit(
-            &mut tx,
+        let a = tx.get_announcement(&id).await?.ok_or(AppError::NotFound)?;
+        self.commit_portal_change(
+            tx,
             by.ctx,
             "announcement.created",
-            Some(("announcement", id.as_str())),
+            ("announcement", id.as_str()),
             serde_json::json!({"severity": v.severity, "active_from": v.active_from, "active_until": v.active_until}),
         )
         .await?;
-        let a = tx.get_announcement(&id).await?.ok_or(AppError::NotFound)?;
-        tx.commit().await?;
-        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(a)
     }
 
@@ -154,17 +152,15 @@ impl App {
         let old = tx.get_announcement(&id).await?.ok_or(AppError::NotFound)?;
         let v = validate_announcement(&input, old.active_from)?;
         tx.update_announcement(&id, &v.fields(), self.now()).await?;
-        self.audit(
-            &mut tx,
+        let a = tx.get_announcement(&id).await?.ok_or(AppError::NotFound)?;
+        self.commit_portal_change(
+            tx,
             by.ctx,
             "announcement.updated",
-            Some(("announcement", id.as_str())),
+            ("announcement", id.as_str()),
             serde_json::json!({"severity": v.severity, "active_from": v.active_from, "active_until": v.active_until}),
         )
         .await?;
-        let a = tx.get_announcement(&id).await?.ok_or(AppError::NotFound)?;
-        tx.commit().await?;
-        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(a)
     }
 
@@ -173,10 +169,14 @@ impl App {
         let mut tx = self.db(by.ctx).write().await?;
         tx.get_announcement(&id).await?.ok_or(AppError::NotFound)?;
         tx.delete_announcement(&id).await?;
-        self.audit(&mut tx, by.ctx, "announcement.deleted", Some(("announcement", id.as_str())), serde_json::json!({}))
-            .await?;
-        tx.commit().await?;
-        self.invalidate_portal(&by.ctx.tenant().id);
+        self.commit_portal_change(
+            tx,
+            by.ctx,
+            "announcement.deleted",
+            ("announcement", id.as_str()),
+            serde_json::json!({}),
+        )
+        .await?;
         Ok(())
     }
 

@@ -74,6 +74,22 @@ impl App {
         Ok(snap)
     }
 
+    /// Ends a change to what the portal shows: the audit entry, the commit,
+    /// and a fresh cache so every page shows the change at once.
+    pub(crate) async fn commit_portal_change(
+        &self,
+        mut tx: tier0_store::TenantWrite,
+        ctx: &Ctx,
+        action: &str,
+        target: (&str, &str),
+        details: serde_json::Value,
+    ) -> AppResult<()> {
+        self.audit(&mut tx, ctx, action, Some(target), details).await?;
+        tx.commit().await?;
+        self.invalidate_portal(&ctx.tenant().id);
+        Ok(())
+    }
+
     /// Forget the cached snapshot and status rows after a change.
     pub(crate) fn invalidate_portal(&self, tenant: &TenantId) {
         if let Ok(mut map) = self.0.portal.map.write() {

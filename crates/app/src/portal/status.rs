@@ -281,17 +281,15 @@ impl App {
         };
         let fields = ServiceFields { name: &v.name, description: &v.description, state: v.state, position };
         tx.insert_status_service(&id, &fields, now).await.map_err(name_taken)?;
-        self.audit(
-            &mut tx,
+        let s = tx.get_status_service(&id).await?.ok_or(AppError::NotFound)?;
+        self.commit_portal_change(
+            tx,
             by.ctx,
             "status.service_created",
-            Some(("status_service", id.as_str())),
+            ("status_service", id.as_str()),
             serde_json::json!({"name": v.name, "state": v.state}),
         )
         .await?;
-        let s = tx.get_status_service(&id).await?.ok_or(AppError::NotFound)?;
-        tx.commit().await?;
-        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(s)
     }
 
@@ -318,17 +316,15 @@ impl App {
             position: v.position.unwrap_or(old.position),
         };
         tx.update_status_service(&id, &fields, self.now()).await.map_err(name_taken)?;
-        self.audit(
-            &mut tx,
+        let s = tx.get_status_service(&id).await?.ok_or(AppError::NotFound)?;
+        self.commit_portal_change(
+            tx,
             by.ctx,
             "status.service_updated",
-            Some(("status_service", id.as_str())),
+            ("status_service", id.as_str()),
             serde_json::json!({"name": v.name, "from_state": old.state, "to_state": v.state}),
         )
         .await?;
-        let s = tx.get_status_service(&id).await?.ok_or(AppError::NotFound)?;
-        tx.commit().await?;
-        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(s)
     }
 
@@ -338,16 +334,14 @@ impl App {
         let mut tx = self.db(by.ctx).write().await?;
         let old = tx.get_status_service(&id).await?.ok_or(AppError::NotFound)?;
         tx.delete_status_service(&id).await?;
-        self.audit(
-            &mut tx,
+        self.commit_portal_change(
+            tx,
             by.ctx,
             "status.service_deleted",
-            Some(("status_service", id.as_str())),
+            ("status_service", id.as_str()),
             serde_json::json!({"name": old.name}),
         )
         .await?;
-        tx.commit().await?;
-        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(())
     }
 
@@ -419,17 +413,15 @@ impl App {
         let id: RecordId = self.new_id();
         let f = MaintenanceFields { title: &title, note: &note, starts_at, ends_at, service_ids: &ids };
         tx.insert_maintenance(&id, &f, self.now()).await?;
-        self.audit(
-            &mut tx,
+        let m = tx.get_maintenance(&id).await?.ok_or(AppError::NotFound)?;
+        self.commit_portal_change(
+            tx,
             by.ctx,
             "status.maintenance_created",
-            Some(("status_maintenance", id.as_str())),
+            ("status_maintenance", id.as_str()),
             serde_json::json!({"title": title, "starts_at": starts_at, "ends_at": ends_at}),
         )
         .await?;
-        let m = tx.get_maintenance(&id).await?.ok_or(AppError::NotFound)?;
-        tx.commit().await?;
-        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(m)
     }
 
@@ -446,17 +438,15 @@ impl App {
         let (title, note, starts_at, ends_at, ids) = self.validate_maintenance(&mut tx, &input).await?;
         let f = MaintenanceFields { title: &title, note: &note, starts_at, ends_at, service_ids: &ids };
         tx.update_maintenance(&id, &f, self.now()).await?;
-        self.audit(
-            &mut tx,
+        let m = tx.get_maintenance(&id).await?.ok_or(AppError::NotFound)?;
+        self.commit_portal_change(
+            tx,
             by.ctx,
             "status.maintenance_updated",
-            Some(("status_maintenance", id.as_str())),
+            ("status_maintenance", id.as_str()),
             serde_json::json!({"title": title, "starts_at": starts_at, "ends_at": ends_at}),
         )
         .await?;
-        let m = tx.get_maintenance(&id).await?.ok_or(AppError::NotFound)?;
-        tx.commit().await?;
-        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(m)
     }
 
@@ -465,16 +455,14 @@ impl App {
         let mut tx = self.db(by.ctx).write().await?;
         let old = tx.get_maintenance(&id).await?.ok_or(AppError::NotFound)?;
         tx.delete_maintenance(&id).await?;
-        self.audit(
-            &mut tx,
+        self.commit_portal_change(
+            tx,
             by.ctx,
             "status.maintenance_deleted",
-            Some(("status_maintenance", id.as_str())),
+            ("status_maintenance", id.as_str()),
             serde_json::json!({"title": old.title}),
         )
         .await?;
-        tx.commit().await?;
-        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(())
     }
 
@@ -523,17 +511,15 @@ impl App {
         let (service, body) = self.validate_note(&mut tx, &input).await?;
         let id: RecordId = self.new_id();
         tx.insert_status_note(&id, &service, &body, Some(by.user_id()).filter(|_| by.is_user()), self.now()).await?;
-        self.audit(
-            &mut tx,
+        let n = tx.get_status_note(&id).await?.ok_or(AppError::NotFound)?;
+        self.commit_portal_change(
+            tx,
             by.ctx,
             "status.note_created",
-            Some(("status_note", id.as_str())),
+            ("status_note", id.as_str()),
             serde_json::json!({"service_id": service}),
         )
         .await?;
-        let n = tx.get_status_note(&id).await?.ok_or(AppError::NotFound)?;
-        tx.commit().await?;
-        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(n)
     }
 
@@ -549,17 +535,15 @@ impl App {
         tx.get_status_note(&id).await?.ok_or(AppError::NotFound)?;
         let (service, body) = self.validate_note(&mut tx, &input).await?;
         tx.update_status_note(&id, &service, &body, self.now()).await?;
-        self.audit(
-            &mut tx,
+        let n = tx.get_status_note(&id).await?.ok_or(AppError::NotFound)?;
+        self.commit_portal_change(
+            tx,
             by.ctx,
             "status.note_updated",
-            Some(("status_note", id.as_str())),
+            ("status_note", id.as_str()),
             serde_json::json!({"service_id": service}),
         )
         .await?;
-        let n = tx.get_status_note(&id).await?.ok_or(AppError::NotFound)?;
-        tx.commit().await?;
-        self.invalidate_portal(&by.ctx.tenant().id);
         Ok(n)
     }
 
@@ -568,10 +552,14 @@ impl App {
         let mut tx = self.db(by.ctx).write().await?;
         tx.get_status_note(&id).await?.ok_or(AppError::NotFound)?;
         tx.delete_status_note(&id).await?;
-        self.audit(&mut tx, by.ctx, "status.note_deleted", Some(("status_note", id.as_str())), serde_json::json!({}))
-            .await?;
-        tx.commit().await?;
-        self.invalidate_portal(&by.ctx.tenant().id);
+        self.commit_portal_change(
+            tx,
+            by.ctx,
+            "status.note_deleted",
+            ("status_note", id.as_str()),
+            serde_json::json!({}),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -404,9 +404,114 @@ fn form_errors(
     }
 }
 
+/// One kind of record managed on the status page: where its forms live
+/// and how they are worded. Every kind has the same pages (new, edit,
+/// delete) and the same way back to the status page.
+struct Kind {
+    /// `/itsm/status/<x>`: `…/new`, `…/{id}`, `…/{id}/delete`.
+    path: &'static str,
+    /// `done=<x>_saved` / `done=<x>_deleted` on the status page.
+    done: &'static str,
+    new_title: &'static str,
+    create_label: &'static str,
+    edit_title: &'static str,
+    delete_label: &'static str,
+    /// The field a conflict is reported on.
+    focus: &'static str,
+}
+
+const SERVICE: Kind = Kind {
+    path: "/itsm/status/services",
+    done: "service",
+    new_title: "Add a service",
+    create_label: "Add service",
+    edit_title: "Edit service",
+    delete_label: "Delete this service",
+    focus: "name",
+};
+const MAINTENANCE: Kind = Kind {
+    path: "/itsm/status/maintenance",
+    done: "maintenance",
+    new_title: "Schedule maintenance",
+    create_label: "Schedule",
+    edit_title: "Edit maintenance",
+    delete_label: "Delete this maintenance window",
+    focus: "title",
+};
+const NOTE: Kind = Kind {
+    path: "/itsm/status/notes",
+    done: "note",
+    new_title: "Post an update",
+    create_label: "Post update",
+    edit_title: "Edit update",
+    delete_label: "Delete this update",
+    focus: "body",
+};
+const ANNOUNCEMENT: Kind = Kind {
+    path: "/itsm/status/announcements",
+    done: "announcement",
+    new_title: "New announcement",
+    create_label: "Publish",
+    edit_title: "Edit announcement",
+    delete_label: "Delete this announcement",
+    focus: "body",
+};
+
+type Errors = BTreeMap<String, String>;
+
+impl Kind {
+    /// The form page for a new record (`id` is `None`) or an existing one.
+    async fn form(
+        &self,
+        st: &AppState,
+        c: &PageCaller,
+        id: Option<&str>,
+        heading: Option<&str>,
+        (status, errors): (StatusCode, &Errors),
+        fields: Markup,
+    ) -> Response {
+        let (action, title, submit, delete) = match id {
+            None => (format!("{}/new", self.path), self.new_title, self.create_label, None),
+            Some(id) => (
+                format!("{}/{id}", self.path),
+                self.edit_title,
+                "Save changes",
+                Some(format!("{}/{id}/delete", self.path)),
+            ),
+        };
+        let delete = delete.as_deref().map(|d| (d, self.delete_label));
+        let body = form_page(heading.unwrap_or(title), &action, errors, fields, submit, delete);
+        (status, shell(st, c, title, body).await).into_response()
+    }
+
+    /// After a save: back to the status page, a refusal page, or
+    /// `Ok((status, errors))` for the caller to show the form again.
+    fn saved<T>(&self, c: &PageCaller, r: Result<T, AppError>) -> Result<(StatusCode, Errors), Response> {
+        match r {
+            Ok(_) => Err(see_other(&format!("{MANAGE}?done={}_saved", self.done))),
+            Err(e) => form_errors(c, e, self.focus),
+        }
+    }
+
+    fn deleted(&self, c: &PageCaller, r: Result<(), AppError>) -> Response {
+        match r {
+            Ok(()) => see_other(&format!("{MANAGE}?done={}_deleted", self.done)),
+            Err(e) => refusal(c, e),
+        }
+    }
+}
+
+/// The caller's `status:manage` proof, or the refusal page.
+#[allow(clippy::result_large_err)]
+fn manager(c: &PageCaller) -> Result<tier0_app::Can<'_, caps::StatusManage>, Response> {
+    c.ctx.can::<caps::StatusManage>().map_err(|e| refusal(c, e))
+}
+
+const FRESH: (StatusCode, &Errors) = (StatusCode::OK, &BTreeMap::new());
+
 // -- services
 
-fn service_fields(f: &FormData, errors: &BTreeMap<String, String>) -> Markup {
+fn service_fields(f: &FormData, errors: &Errors) -> Markup {
     let states: Vec<(&str, &str)> = ServiceState::ALL.iter().map(|s| (s.as_str(), s.label())).collect();
     let state = if f.get("state").is_empty() { "operational" } else { f.get("state") };
     html! {
@@ -426,37 +531,32 @@ fn service_form_data(s: &StatusService) -> FormData {
     ])
 }
 
-fn parse_position(f: &FormData) -> Result<Option<i64>, BTreeMap<String, String>> {
+/// The optional "Order" field, or the form's errors.
+fn parse_position(f: &FormData) -> Result<Option<i64>, (StatusCode, Errors)> {
     match f.opt("position") {
         None => Ok(None),
-        Some(p) => p
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| BTreeMap::from([("position".to_owned(), "must be a whole number".to_owned())])),
+        Some(p) => p.parse::<i64>().map(Some).map_err(|_| {
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                BTreeMap::from([("position".to_owned(), "must be a whole number".to_owned())]),
+            )
+        }),
     }
 }
 
 async fn service_new(State(st): State<AppState>, c: PageCaller) -> Response {
-    if let Err(e) = c.ctx.can::<caps::StatusManage>() {
-        return refusal(&c, e);
+    if let Err(r) = manager(&c) {
+        return r;
     }
-    let body = form_page(
-        "Add a service",
-        "/itsm/status/services/new",
-        &BTreeMap::new(),
-        service_fields(&FormData::default(), &BTreeMap::new()),
-        "Add service",
-        None,
-    );
-    shell(&st, &c, "Add a service", body).await.into_response()
+    SERVICE.form(&st, &c, None, None, FRESH, service_fields(&FormData::default(), &BTreeMap::new())).await
 }
 
 async fn service_create(State(st): State<AppState>, c: PageCaller, f: FormData) -> Response {
-    let by = match c.ctx.can::<caps::StatusManage>() {
+    let by = match manager(&c) {
         Ok(by) => by,
-        Err(e) => return refusal(&c, e),
+        Err(r) => return r,
     };
-    let result = match parse_position(&f) {
+    let saved = match parse_position(&f) {
         Ok(position) => {
             let input = ServiceInput {
                 name: f.get("name").into(),
@@ -464,55 +564,37 @@ async fn service_create(State(st): State<AppState>, c: PageCaller, f: FormData) 
                 state: f.opt("state"),
                 position,
             };
-            st.app.create_status_service(by, input).await.map(|_| ()).map_err(|e| form_errors(&c, e, "name"))
+            SERVICE.saved(&c, st.app.create_status_service(by, input).await)
         }
-        Err(errs) => Err(Ok((StatusCode::UNPROCESSABLE_ENTITY, errs))),
+        Err(invalid) => Ok(invalid),
     };
-    match result {
-        Ok(()) => see_other("/itsm/status?done=service_saved"),
-        Err(Err(r)) => r,
-        Err(Ok((status, errors))) => {
-            let body = form_page(
-                "Add a service",
-                "/itsm/status/services/new",
-                &errors,
-                service_fields(&f, &errors),
-                "Add service",
-                None,
-            );
-            (status, shell(&st, &c, "Add a service", body).await).into_response()
-        }
+    match saved {
+        Ok((status, errors)) => SERVICE.form(&st, &c, None, None, (status, &errors), service_fields(&f, &errors)).await,
+        Err(r) => r,
     }
 }
 
 async fn service_edit(State(st): State<AppState>, c: PageCaller, Path(id): Path<String>) -> Response {
-    let s = match c.ctx.can::<caps::StatusManage>() {
+    let s = match manager(&c) {
         Ok(by) => st.app.get_status_service(by, &id).await,
-        Err(e) => Err(e),
+        Err(r) => return r,
     };
-    let s = match s {
-        Ok(s) => s,
-        Err(e) => return refusal(&c, e),
-    };
-    let action = format!("/itsm/status/services/{}", s.id);
-    let delete = format!("{action}/delete");
-    let body = form_page(
-        &format!("Edit {}", s.name),
-        &action,
-        &BTreeMap::new(),
-        service_fields(&service_form_data(&s), &BTreeMap::new()),
-        "Save changes",
-        Some((&delete, "Delete this service")),
-    );
-    shell(&st, &c, "Edit service", body).await.into_response()
+    match s {
+        Ok(s) => {
+            let heading = format!("Edit {}", s.name);
+            let fields = service_fields(&service_form_data(&s), &BTreeMap::new());
+            SERVICE.form(&st, &c, Some(&id), Some(&heading), FRESH, fields).await
+        }
+        Err(e) => refusal(&c, e),
+    }
 }
 
 async fn service_update(State(st): State<AppState>, c: PageCaller, Path(id): Path<String>, f: FormData) -> Response {
-    let by = match c.ctx.can::<caps::StatusManage>() {
+    let by = match manager(&c) {
         Ok(by) => by,
-        Err(e) => return refusal(&c, e),
+        Err(r) => return r,
     };
-    let result = match parse_position(&f) {
+    let saved = match parse_position(&f) {
         Ok(position) => {
             let patch = ServicePatch {
                 name: Some(f.get("name").into()),
@@ -520,37 +602,22 @@ async fn service_update(State(st): State<AppState>, c: PageCaller, Path(id): Pat
                 state: Some(f.get("state").into()),
                 position,
             };
-            st.app.update_status_service(by, &id, patch).await.map(|_| ()).map_err(|e| form_errors(&c, e, "name"))
+            SERVICE.saved(&c, st.app.update_status_service(by, &id, patch).await)
         }
-        Err(errs) => Err(Ok((StatusCode::UNPROCESSABLE_ENTITY, errs))),
+        Err(invalid) => Ok(invalid),
     };
-    match result {
-        Ok(()) => see_other("/itsm/status?done=service_saved"),
-        Err(Err(r)) => r,
-        Err(Ok((status, errors))) => {
-            let action = format!("/itsm/status/services/{id}");
-            let delete = format!("{action}/delete");
-            let body = form_page(
-                "Edit service",
-                &action,
-                &errors,
-                service_fields(&f, &errors),
-                "Save changes",
-                Some((&delete, "Delete this service")),
-            );
-            (status, shell(&st, &c, "Edit service", body).await).into_response()
+    match saved {
+        Ok((status, errors)) => {
+            SERVICE.form(&st, &c, Some(&id), None, (status, &errors), service_fields(&f, &errors)).await
         }
+        Err(r) => r,
     }
 }
 
 async fn service_delete(State(st): State<AppState>, c: PageCaller, Path(id): Path<String>) -> Response {
-    let r = match c.ctx.can::<caps::StatusManage>() {
-        Ok(by) => st.app.delete_status_service(by, &id).await,
-        Err(e) => Err(e),
-    };
-    match r {
-        Ok(()) => see_other("/itsm/status?done=service_deleted"),
-        Err(e) => refusal(&c, e),
+    match manager(&c) {
+        Ok(by) => SERVICE.deleted(&c, st.app.delete_status_service(by, &id).await),
+        Err(r) => r,
     }
 }
 
@@ -564,7 +631,7 @@ async fn service_options(
     Ok(all.items.into_iter().map(|s| (s.id.to_string(), s.name)).collect())
 }
 
-fn maintenance_fields(f: &FormData, services: &[(String, String)], errors: &BTreeMap<String, String>) -> Markup {
+fn maintenance_fields(f: &FormData, services: &[(String, String)], errors: &Errors) -> Markup {
     html! {
         (field("Title", "title", "text", f.get("title"), errors.get("title"), FieldOpts::required().max(120).hint("For example \"E-mail server upgrade\".")))
         (field("Starts (UTC)", "starts_at", "datetime-local", f.get("starts_at"), errors.get("starts_at"), FieldOpts::required()))
@@ -596,70 +663,56 @@ fn maintenance_form_data(m: &MaintenanceWindow) -> FormData {
 }
 
 async fn maintenance_new(State(st): State<AppState>, c: PageCaller) -> Response {
-    let opts = match c.ctx.can::<caps::StatusManage>() {
+    let opts = match manager(&c) {
         Ok(by) => service_options(&st, by).await,
-        Err(e) => Err(e),
+        Err(r) => return r,
     };
-    let opts = match opts {
-        Ok(o) => o,
-        Err(e) => return refusal(&c, e),
-    };
-    let body = form_page(
-        "Schedule maintenance",
-        "/itsm/status/maintenance/new",
-        &BTreeMap::new(),
-        maintenance_fields(&FormData::default(), &opts, &BTreeMap::new()),
-        "Schedule",
-        None,
-    );
-    shell(&st, &c, "Schedule maintenance", body).await.into_response()
-}
-
-async fn maintenance_create(State(st): State<AppState>, c: PageCaller, f: FormData) -> Response {
-    let by = match c.ctx.can::<caps::StatusManage>() {
-        Ok(by) => by,
-        Err(e) => return refusal(&c, e),
-    };
-    match st.app.create_maintenance(by, maintenance_input(&f)).await {
-        Ok(_) => see_other("/itsm/status?done=maintenance_saved"),
-        Err(e) => match form_errors(&c, e, "title") {
-            Err(r) => r,
-            Ok((status, errors)) => {
-                let opts = service_options(&st, by).await.unwrap_or_default();
-                let body = form_page(
-                    "Schedule maintenance",
-                    "/itsm/status/maintenance/new",
-                    &errors,
-                    maintenance_fields(&f, &opts, &errors),
-                    "Schedule",
-                    None,
-                );
-                (status, shell(&st, &c, "Schedule maintenance", body).await).into_response()
-            }
-        },
+    match opts {
+        Ok(o) => {
+            MAINTENANCE
+                .form(&st, &c, None, None, FRESH, maintenance_fields(&FormData::default(), &o, &BTreeMap::new()))
+                .await
+        }
+        Err(e) => refusal(&c, e),
     }
 }
 
-async fn maintenance_edit(State(st): State<AppState>, c: PageCaller, Path(id): Path<String>) -> Response {
-    let by = match c.ctx.can::<caps::StatusManage>() {
+/// Saves a maintenance window (new when `id` is `None`).
+async fn maintenance_save(st: AppState, c: PageCaller, id: Option<String>, f: FormData) -> Response {
+    let by = match manager(&c) {
         Ok(by) => by,
-        Err(e) => return refusal(&c, e),
+        Err(r) => return r,
     };
-    let (m, opts) = match (st.app.get_maintenance(by, &id).await, service_options(&st, by).await) {
-        (Ok(m), Ok(o)) => (m, o),
-        (Err(e), _) | (_, Err(e)) => return refusal(&c, e),
+    let r = match &id {
+        None => st.app.create_maintenance(by, maintenance_input(&f)).await,
+        Some(id) => st.app.update_maintenance(by, id, maintenance_input(&f)).await,
     };
-    let action = format!("/itsm/status/maintenance/{}", m.id);
-    let delete = format!("{action}/delete");
-    let body = form_page(
-        "Edit maintenance",
-        &action,
-        &BTreeMap::new(),
-        maintenance_fields(&maintenance_form_data(&m), &opts, &BTreeMap::new()),
-        "Save changes",
-        Some((&delete, "Delete this maintenance window")),
-    );
-    shell(&st, &c, "Edit maintenance", body).await.into_response()
+    match MAINTENANCE.saved(&c, r) {
+        Ok((status, errors)) => {
+            let opts = service_options(&st, by).await.unwrap_or_default();
+            let fields = maintenance_fields(&f, &opts, &errors);
+            MAINTENANCE.form(&st, &c, id.as_deref(), None, (status, &errors), fields).await
+        }
+        Err(r) => r,
+    }
+}
+
+async fn maintenance_create(State(st): State<AppState>, c: PageCaller, f: FormData) -> Response {
+    maintenance_save(st, c, None, f).await
+}
+
+async fn maintenance_edit(State(st): State<AppState>, c: PageCaller, Path(id): Path<String>) -> Response {
+    let by = match manager(&c) {
+        Ok(by) => by,
+        Err(r) => return r,
+    };
+    match (st.app.get_maintenance(by, &id).await, service_options(&st, by).await) {
+        (Ok(m), Ok(opts)) => {
+            let fields = maintenance_fields(&maintenance_form_data(&m), &opts, &BTreeMap::new());
+            MAINTENANCE.form(&st, &c, Some(&id), None, FRESH, fields).await
+        }
+        (Err(e), _) | (_, Err(e)) => refusal(&c, e),
+    }
 }
 
 async fn maintenance_update(
@@ -668,46 +721,19 @@ async fn maintenance_update(
     Path(id): Path<String>,
     f: FormData,
 ) -> Response {
-    let by = match c.ctx.can::<caps::StatusManage>() {
-        Ok(by) => by,
-        Err(e) => return refusal(&c, e),
-    };
-    match st.app.update_maintenance(by, &id, maintenance_input(&f)).await {
-        Ok(_) => see_other("/itsm/status?done=maintenance_saved"),
-        Err(e) => match form_errors(&c, e, "title") {
-            Err(r) => r,
-            Ok((status, errors)) => {
-                let opts = service_options(&st, by).await.unwrap_or_default();
-                let action = format!("/itsm/status/maintenance/{id}");
-                let delete = format!("{action}/delete");
-                let body = form_page(
-                    "Edit maintenance",
-                    &action,
-                    &errors,
-                    maintenance_fields(&f, &opts, &errors),
-                    "Save changes",
-                    Some((&delete, "Delete this maintenance window")),
-                );
-                (status, shell(&st, &c, "Edit maintenance", body).await).into_response()
-            }
-        },
-    }
+    maintenance_save(st, c, Some(id), f).await
 }
 
 async fn maintenance_delete(State(st): State<AppState>, c: PageCaller, Path(id): Path<String>) -> Response {
-    let r = match c.ctx.can::<caps::StatusManage>() {
-        Ok(by) => st.app.delete_maintenance(by, &id).await,
-        Err(e) => Err(e),
-    };
-    match r {
-        Ok(()) => see_other("/itsm/status?done=maintenance_deleted"),
-        Err(e) => refusal(&c, e),
+    match manager(&c) {
+        Ok(by) => MAINTENANCE.deleted(&c, st.app.delete_maintenance(by, &id).await),
+        Err(r) => r,
     }
 }
 
 // -- notes (public incident updates)
 
-fn note_fields(f: &FormData, services: &[(String, String)], errors: &BTreeMap<String, String>) -> Markup {
+fn note_fields(f: &FormData, services: &[(String, String)], errors: &Errors) -> Markup {
     let mut opts: Vec<(&str, &str)> = vec![("", "Choose a service")];
     opts.extend(services.iter().map(|(id, name)| (id.as_str(), name.as_str())));
     html! {
@@ -720,119 +746,76 @@ fn note_input(f: &FormData) -> NoteInput {
     NoteInput { service_id: f.get("service_id").into(), body: f.get("body").into() }
 }
 
-async fn note_new(State(st): State<AppState>, c: PageCaller, Query(q): Query<HashMap<String, String>>) -> Response {
-    let opts = match c.ctx.can::<caps::StatusManage>() {
-        Ok(by) => service_options(&st, by).await,
-        Err(e) => Err(e),
-    };
-    let opts = match opts {
-        Ok(o) => o,
-        Err(e) => return refusal(&c, e),
-    };
-    let preset = FormData(q.get("service_id").map(|s| vec![("service_id".to_owned(), s.clone())]).unwrap_or_default());
-    let body = form_page(
-        "Post an update",
-        "/itsm/status/notes/new",
-        &BTreeMap::new(),
-        note_fields(&preset, &opts, &BTreeMap::new()),
-        "Post update",
-        None,
-    );
-    shell(&st, &c, "Post an update", body).await.into_response()
-}
-
-async fn note_create(State(st): State<AppState>, c: PageCaller, f: FormData) -> Response {
-    let by = match c.ctx.can::<caps::StatusManage>() {
-        Ok(by) => by,
-        Err(e) => return refusal(&c, e),
-    };
-    match st.app.create_status_note(by, note_input(&f)).await {
-        Ok(_) => see_other("/itsm/status?done=note_saved"),
-        Err(e) => match form_errors(&c, e, "body") {
-            Err(r) => r,
-            Ok((status, errors)) => {
-                let opts = service_options(&st, by).await.unwrap_or_default();
-                let body = form_page(
-                    "Post an update",
-                    "/itsm/status/notes/new",
-                    &errors,
-                    note_fields(&f, &opts, &errors),
-                    "Post update",
-                    None,
-                );
-                (status, shell(&st, &c, "Post an update", body).await).into_response()
-            }
-        },
-    }
-}
-
 fn note_form_data(n: &StatusNote) -> FormData {
     FormData(vec![("service_id".into(), n.service_id.to_string()), ("body".into(), n.body.clone())])
 }
 
-async fn note_edit(State(st): State<AppState>, c: PageCaller, Path(id): Path<String>) -> Response {
-    let by = match c.ctx.can::<caps::StatusManage>() {
-        Ok(by) => by,
-        Err(e) => return refusal(&c, e),
+async fn note_new(State(st): State<AppState>, c: PageCaller, Query(q): Query<HashMap<String, String>>) -> Response {
+    let opts = match manager(&c) {
+        Ok(by) => service_options(&st, by).await,
+        Err(r) => return r,
     };
-    let (n, opts) = match (st.app.get_status_note(by, &id).await, service_options(&st, by).await) {
-        (Ok(n), Ok(o)) => (n, o),
-        (Err(e), _) | (_, Err(e)) => return refusal(&c, e),
-    };
-    let action = format!("/itsm/status/notes/{}", n.id);
-    let delete = format!("{action}/delete");
-    let body = form_page(
-        "Edit update",
-        &action,
-        &BTreeMap::new(),
-        note_fields(&note_form_data(&n), &opts, &BTreeMap::new()),
-        "Save changes",
-        Some((&delete, "Delete this update")),
-    );
-    shell(&st, &c, "Edit update", body).await.into_response()
-}
-
-async fn note_update(State(st): State<AppState>, c: PageCaller, Path(id): Path<String>, f: FormData) -> Response {
-    let by = match c.ctx.can::<caps::StatusManage>() {
-        Ok(by) => by,
-        Err(e) => return refusal(&c, e),
-    };
-    match st.app.update_status_note(by, &id, note_input(&f)).await {
-        Ok(_) => see_other("/itsm/status?done=note_saved"),
-        Err(e) => match form_errors(&c, e, "body") {
-            Err(r) => r,
-            Ok((status, errors)) => {
-                let opts = service_options(&st, by).await.unwrap_or_default();
-                let action = format!("/itsm/status/notes/{id}");
-                let delete = format!("{action}/delete");
-                let body = form_page(
-                    "Edit update",
-                    &action,
-                    &errors,
-                    note_fields(&f, &opts, &errors),
-                    "Save changes",
-                    Some((&delete, "Delete this update")),
-                );
-                (status, shell(&st, &c, "Edit update", body).await).into_response()
-            }
-        },
+    match opts {
+        Ok(o) => {
+            let preset =
+                FormData(q.get("service_id").map(|s| vec![("service_id".to_owned(), s.clone())]).unwrap_or_default());
+            NOTE.form(&st, &c, None, None, FRESH, note_fields(&preset, &o, &BTreeMap::new())).await
+        }
+        Err(e) => refusal(&c, e),
     }
 }
 
-async fn note_delete(State(st): State<AppState>, c: PageCaller, Path(id): Path<String>) -> Response {
-    let r = match c.ctx.can::<caps::StatusManage>() {
-        Ok(by) => st.app.delete_status_note(by, &id).await,
-        Err(e) => Err(e),
+/// Saves an update (new when `id` is `None`).
+async fn note_save(st: AppState, c: PageCaller, id: Option<String>, f: FormData) -> Response {
+    let by = match manager(&c) {
+        Ok(by) => by,
+        Err(r) => return r,
     };
-    match r {
-        Ok(()) => see_other("/itsm/status?done=note_deleted"),
-        Err(e) => refusal(&c, e),
+    let r = match &id {
+        None => st.app.create_status_note(by, note_input(&f)).await,
+        Some(id) => st.app.update_status_note(by, id, note_input(&f)).await,
+    };
+    match NOTE.saved(&c, r) {
+        Ok((status, errors)) => {
+            let opts = service_options(&st, by).await.unwrap_or_default();
+            NOTE.form(&st, &c, id.as_deref(), None, (status, &errors), note_fields(&f, &opts, &errors)).await
+        }
+        Err(r) => r,
+    }
+}
+
+async fn note_create(State(st): State<AppState>, c: PageCaller, f: FormData) -> Response {
+    note_save(st, c, None, f).await
+}
+
+async fn note_edit(State(st): State<AppState>, c: PageCaller, Path(id): Path<String>) -> Response {
+    let by = match manager(&c) {
+        Ok(by) => by,
+        Err(r) => return r,
+    };
+    match (st.app.get_status_note(by, &id).await, service_options(&st, by).await) {
+        (Ok(n), Ok(opts)) => {
+            let fields = note_fields(&note_form_data(&n), &opts, &BTreeMap::new());
+            NOTE.form(&st, &c, Some(&id), None, FRESH, fields).await
+        }
+        (Err(e), _) | (_, Err(e)) => refusal(&c, e),
+    }
+}
+
+async fn note_update(State(st): State<AppState>, c: PageCaller, Path(id): Path<String>, f: FormData) -> Response {
+    note_save(st, c, Some(id), f).await
+}
+
+async fn note_delete(State(st): State<AppState>, c: PageCaller, Path(id): Path<String>) -> Response {
+    match manager(&c) {
+        Ok(by) => NOTE.deleted(&c, st.app.delete_status_note(by, &id).await),
+        Err(r) => r,
     }
 }
 
 // -- announcements
 
-fn announcement_fields(f: &FormData, errors: &BTreeMap<String, String>) -> Markup {
+fn announcement_fields(f: &FormData, errors: &Errors) -> Markup {
     let severities: Vec<(&str, &str)> = Severity::ALL.iter().map(|s| (s.as_str(), s.label())).collect();
     let severity = if f.get("severity").is_empty() { "info" } else { f.get("severity") };
     html! {
@@ -865,64 +848,46 @@ fn announcement_form_data(a: &Announcement) -> FormData {
 }
 
 async fn announcement_new(State(st): State<AppState>, c: PageCaller) -> Response {
-    if let Err(e) = c.ctx.can::<caps::StatusManage>() {
-        return refusal(&c, e);
+    if let Err(r) = manager(&c) {
+        return r;
     }
-    let body = form_page(
-        "New announcement",
-        "/itsm/status/announcements/new",
-        &BTreeMap::new(),
-        announcement_fields(&FormData::default(), &BTreeMap::new()),
-        "Publish",
-        None,
-    );
-    shell(&st, &c, "New announcement", body).await.into_response()
+    ANNOUNCEMENT.form(&st, &c, None, None, FRESH, announcement_fields(&FormData::default(), &BTreeMap::new())).await
+}
+
+/// Saves an announcement (new when `id` is `None`).
+async fn announcement_save(st: AppState, c: PageCaller, id: Option<String>, f: FormData) -> Response {
+    let by = match manager(&c) {
+        Ok(by) => by,
+        Err(r) => return r,
+    };
+    let r = match &id {
+        None => st.app.create_announcement(by, announcement_input(&f)).await,
+        Some(id) => st.app.update_announcement(by, id, announcement_input(&f)).await,
+    };
+    match ANNOUNCEMENT.saved(&c, r) {
+        Ok((status, errors)) => {
+            ANNOUNCEMENT.form(&st, &c, id.as_deref(), None, (status, &errors), announcement_fields(&f, &errors)).await
+        }
+        Err(r) => r,
+    }
 }
 
 async fn announcement_create(State(st): State<AppState>, c: PageCaller, f: FormData) -> Response {
-    let by = match c.ctx.can::<caps::StatusManage>() {
-        Ok(by) => by,
-        Err(e) => return refusal(&c, e),
-    };
-    match st.app.create_announcement(by, announcement_input(&f)).await {
-        Ok(_) => see_other("/itsm/status?done=announcement_saved"),
-        Err(e) => match form_errors(&c, e, "body") {
-            Err(r) => r,
-            Ok((status, errors)) => {
-                let body = form_page(
-                    "New announcement",
-                    "/itsm/status/announcements/new",
-                    &errors,
-                    announcement_fields(&f, &errors),
-                    "Publish",
-                    None,
-                );
-                (status, shell(&st, &c, "New announcement", body).await).into_response()
-            }
-        },
-    }
+    announcement_save(st, c, None, f).await
 }
 
 async fn announcement_edit(State(st): State<AppState>, c: PageCaller, Path(id): Path<String>) -> Response {
-    let a = match c.ctx.can::<caps::StatusManage>() {
+    let a = match manager(&c) {
         Ok(by) => st.app.get_announcement(by, &id).await,
-        Err(e) => Err(e),
+        Err(r) => return r,
     };
-    let a = match a {
-        Ok(a) => a,
-        Err(e) => return refusal(&c, e),
-    };
-    let action = format!("/itsm/status/announcements/{}", a.id);
-    let delete = format!("{action}/delete");
-    let body = form_page(
-        "Edit announcement",
-        &action,
-        &BTreeMap::new(),
-        announcement_fields(&announcement_form_data(&a), &BTreeMap::new()),
-        "Save changes",
-        Some((&delete, "Delete this announcement")),
-    );
-    shell(&st, &c, "Edit announcement", body).await.into_response()
+    match a {
+        Ok(a) => {
+            let fields = announcement_fields(&announcement_form_data(&a), &BTreeMap::new());
+            ANNOUNCEMENT.form(&st, &c, Some(&id), None, FRESH, fields).await
+        }
+        Err(e) => refusal(&c, e),
+    }
 }
 
 async fn announcement_update(
@@ -931,38 +896,12 @@ async fn announcement_update(
     Path(id): Path<String>,
     f: FormData,
 ) -> Response {
-    let by = match c.ctx.can::<caps::StatusManage>() {
-        Ok(by) => by,
-        Err(e) => return refusal(&c, e),
-    };
-    match st.app.update_announcement(by, &id, announcement_input(&f)).await {
-        Ok(_) => see_other("/itsm/status?done=announcement_saved"),
-        Err(e) => match form_errors(&c, e, "body") {
-            Err(r) => r,
-            Ok((status, errors)) => {
-                let action = format!("/itsm/status/announcements/{id}");
-                let delete = format!("{action}/delete");
-                let body = form_page(
-                    "Edit announcement",
-                    &action,
-                    &errors,
-                    announcement_fields(&f, &errors),
-                    "Save changes",
-                    Some((&delete, "Delete this announcement")),
-                );
-                (status, shell(&st, &c, "Edit announcement", body).await).into_response()
-            }
-        },
-    }
+    announcement_save(st, c, Some(id), f).await
 }
 
 async fn announcement_delete(State(st): State<AppState>, c: PageCaller, Path(id): Path<String>) -> Response {
-    let r = match c.ctx.can::<caps::StatusManage>() {
-        Ok(by) => st.app.delete_announcement(by, &id).await,
-        Err(e) => Err(e),
-    };
-    match r {
-        Ok(()) => see_other("/itsm/status?done=announcement_deleted"),
-        Err(e) => refusal(&c, e),
+    match manager(&c) {
+        Ok(by) => ANNOUNCEMENT.deleted(&c, st.app.delete_announcement(by, &id).await),
+        Err(r) => r,
     }
 }
