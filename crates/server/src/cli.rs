@@ -23,6 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tenant { command } => tenant(&common, &file, command).await,
         Command::Backup { file: dest } => backup(&common, &dest).await,
         Command::Restore { file: src } => restore(&common, &src).await,
+        Command::Check => check(&common).await,
         Command::Reindex { no_verify } => reindex(&common, &file, !no_verify).await,
     }
 }
@@ -239,6 +240,26 @@ async fn reindex(common: &Common, file: &FileConfig, verify: bool) -> anyhow::Re
     }
     app.store().db().close().await;
     Ok(code)
+}
+
+async fn check(common: &Common) -> anyhow::Result<ExitCode> {
+    if let DatabaseUrl::Sqlite(path) = &common.database
+        && !path.exists()
+    {
+        bail!("no database at {}; nothing to check", path.display());
+    }
+    let store = open_store(&common.database, 2).await?;
+    let problems = store.global_integrity_check().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.db().close().await;
+    if problems.is_empty() {
+        println!("Database {}: ok", common.database);
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("Database {}: {} problem(s)", common.database, problems.len());
+    for p in &problems {
+        eprintln!("  {p}");
+    }
+    Ok(ExitCode::FAILURE)
 }
 
 async fn backup(common: &Common, dest: &Path) -> anyhow::Result<ExitCode> {

@@ -59,6 +59,9 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Restore FILE into an empty data directory (or empty PostgreSQL database).
     Restore { file: PathBuf },
+    /// Check the database: the engine's integrity check plus Tier0's own
+    /// invariants (gap-free human numbers). Exits non-zero on a problem.
+    Check,
     /// Build the knowledge search index from the database in this process
     /// and verify it (a check and timing tool: each running server keeps its
     /// own index and refreshes it by itself).

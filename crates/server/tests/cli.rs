@@ -4,127 +4,15 @@
 // Children are killed and reaped in `Server::drop`.
 #![allow(clippy::zombie_processes)]
 
+mod support;
+
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tier0");
-const PASSWORD: &str = "correct horse battery staple 42";
-
-fn tier0(dir: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.current_dir(dir).env_remove("TIER0_DATABASE_URL").env("TIER0_LOG", "info");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("TIER0_") && !k.starts_with("TIER0_TEST_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
-
-/// A server process started with `serve --listen 127.0.0.1:0`.
-struct Server {
-    child: Child,
-    url: String,
-    port: u16,
-    stderr: std::sync::Arc<std::sync::Mutex<String>>,
-}
-
-impl Server {
-    fn start(mut cmd: Command) -> Server {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("start tier0");
-        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let err_pipe = child.stderr.take().unwrap();
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err_pipe).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push_str(&(line + "\n"));
-            }
-        });
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Ok(line) = rx.recv_timeout(Duration::from_millis(200))
-                && let Some(url) = line.trim().strip_prefix("Tier0 is running at ")
-            {
-                let url = url.trim().trim_end_matches('/').to_owned();
-                let port = url.rsplit(':').next().unwrap().parse().unwrap();
-                return Server { child, url, port, stderr };
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("tier0 exited early ({status}): {}", stderr.lock().unwrap());
-            }
-        }
-        let _ = child.kill();
-        panic!("tier0 did not print its URL: {}", stderr.lock().unwrap());
-    }
-
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn term(&mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
-        wait_exit(&mut self.child, Duration::from_secs(30))
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Ok(Some(s)) = child.try_wait() {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "process did not exit in time");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn run(mut cmd: Command) -> Output {
-    cmd.output().expect("run tier0")
-}
-
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
-}
-
-fn register(base: &str) -> String {
-    let r = http()
-        .post(format!("{base}/api/auth/register"))
-        .json(&json!({"email": "root@example.com", "password": PASSWORD, "name": "Root"}))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    r.json::<serde_json::Value>().unwrap()["token"].as_str().unwrap().to_owned()
-}
-
-fn serve_cmd(dir: &Path) -> Command {
-    let mut c = tier0(dir);
-    c.args(["serve", "--listen", "127.0.0.1:0"]);
-    c
-}
+use support::*;
 
 #[test]
 fn serve_with_no_flags_uses_sqlite_in_tier0_data_and_drains_on_sigterm() {
@@ -416,33 +304,12 @@ fn sqlite_backup_under_load_restores_into_an_empty_data_dir() {
 
 #[test]
 fn postgres_backup_delegates_to_pg_dump_and_restores() {
-    let Ok(url) = std::env::var("TIER0_TEST_POSTGRES_URL") else {
-        tier0_testkit::skip("TIER0_TEST_POSTGRES_URL not set");
-        return;
-    };
+    let Some(pg) = FreshPg::new(&["t0cli_src", "t0cli_dst"]) else { return };
     if Command::new("pg_dump").arg("--version").output().is_err() {
         tier0_testkit::skip("pg_dump not installed");
         return;
     }
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let suffix = std::process::id();
-    let (src, dst) = (format!("t0cli_src_{suffix}"), format!("t0cli_dst_{suffix}"));
-    let admin = |sql: String| {
-        rt.block_on(async {
-            use sqlx::Connection;
-            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
-        })
-    };
-    for db in [&src, &dst] {
-        admin(format!("DROP DATABASE IF EXISTS {db}"));
-        admin(format!("CREATE DATABASE {db}"));
-    }
-    let mut base = url::Url::parse(&url).unwrap();
-    base.set_path(&format!("/{src}"));
-    let src_url = base.to_string();
-    base.set_path(&format!("/{dst}"));
-    let dst_url = base.to_string();
+    let (src_url, dst_url) = (pg.url(0), pg.url(1));
 
     let dir = tempfile::tempdir().unwrap();
     let mut c = serve_cmd(dir.path());
@@ -473,9 +340,6 @@ fn postgres_backup_delegates_to_pg_dump_and_restores() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert!(s2.term().success());
-    for db in [&src, &dst] {
-        admin(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
-    }
 }
 
 #[test]
@@ -512,4 +376,38 @@ fn json_logs_carry_request_ids() {
     let line = logs.lines().find(|l| l.contains("trace-me-42")).expect("request logged with its id");
     let v: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
     assert_eq!(v["status"], 401, "{line}");
+}
+
+#[test]
+fn check_passes_a_healthy_database_and_names_a_broken_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(serve_cmd(dir.path()));
+    let token = register(&s.base());
+    let r = http()
+        .post(format!("{}/api/itsm/requests", s.base()))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Printer on floor 2 is jammed"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert!(s.term().success());
+    let mut c = tier0(dir.path());
+    c.arg("check");
+    let out = run(c);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": ok"));
+
+    // A counter that disagrees with the rows (as a lost write would leave it).
+    let db = dir.path().join("tier0-data/tier0.db");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        sqlx::query("UPDATE counters SET value = value + 5 WHERE kind = 'REQ'").execute(&mut c).await.unwrap();
+    });
+    let mut c = tier0(dir.path());
+    c.arg("check");
+    let out = run(c);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 requests rows, highest REQ number 1, counter 6"), "{err}");
 }
