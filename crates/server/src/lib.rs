@@ -109,14 +109,12 @@ pub async fn start(opts: StartOptions, listener: TcpListener) -> anyhow::Result<
     if let Some(t) = opts.tweak {
         t(&mut cfg);
     }
+    let https = cfg.public_url.scheme() == "https";
     let app = App::new(store, cfg, opts.clock, opts.rng).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let first_invite = app.ensure_default_tenant().await.map_err(|e| anyhow::anyhow!("{e}"))?;
 
-    let web = tier0_web::WebConfig {
-        trusted_proxies: s.trusted_proxies.clone(),
-        https: public_url.scheme() == "https",
-        ..tier0_web::WebConfig::default()
-    };
+    let web =
+        tier0_web::WebConfig { trusted_proxies: s.trusted_proxies.clone(), https, ..tier0_web::WebConfig::default() };
     // The knowledge index is built before serving, so search answers from
     // the first request; the worker then keeps it fresh.
     let (kb_cursor, _) = app.kb_start().await.map_err(|e| anyhow::anyhow!("building the knowledge index: {e}"))?;

@@ -12,3 +12,6 @@ mod itsm_support;
 mod knowledge;
 mod request_pages;
 mod requests;
+
+// Hostile input and hostile callers.
+mod security;
