@@ -544,6 +544,146 @@ async function journeys(browser, base) {
     await adm.context().close();
   });
 
+  // ---- Knowledge: from "I have a problem" to solved or filed with context ----
+  const kbArticle = (await admin.api.post('/api/itsm/kb/articles', {
+    title: 'Reset your password', category: 'Accounts', tags: ['password', 'sign-in'], status: 'published',
+    body_markdown: '## Forgot your password?\n\n1. Open **https://account.example.com**.\n2. Choose *Forgot password*.\n3. Follow the link we e-mail you.\n\nThe link works for 30 minutes.',
+  }, 201)).json;
+  await admin.api.post('/api/itsm/kb/articles', {
+    title: 'Connect to the office Wi-Fi', category: 'Network', tags: ['wifi'], status: 'published',
+    body_markdown: 'Choose the **Acme-Staff** network and sign in with your work account.',
+  }, 201);
+
+  await journey('knowledge: a typo still finds the article; not helpful; the request is filed pre-filled, answered and resolved', async () => {
+    const rita = await newPage();
+    await signIn(rita, requester, '/portal/knowledge');
+    await visit(rita, `${base}/portal/knowledge`, { name: 'knowledge base' });
+    await screenshots(rita, 'portal-knowledge');
+    await rita.getByLabel('Search the knowledge base').fill('pasword');
+    await Promise.all([rita.waitForNavigation(), rita.getByRole('button', { name: 'Search' }).click()]);
+    await check(rita, 'knowledge search (typo)');
+    const hit = rita.getByRole('link', { name: 'Reset your password' }).first();
+    assert(await hit.isVisible(), '"pasword" finds "Reset your password"');
+    assert(await rita.locator('mark').count() > 0, 'matched words are marked');
+    await screenshots(rita, 'knowledge-search');
+    await Promise.all([rita.waitForNavigation(), hit.click()]);
+    await check(rita, 'article');
+    assert(await rita.getByRole('heading', { name: 'Was this helpful?' }).isVisible(), 'asks for feedback');
+    await screenshots(rita, 'article');
+    await Promise.all([rita.waitForNavigation(), rita.getByRole('button', { name: 'No', exact: true }).click()]);
+    await check(rita, 'article (not helpful)');
+    await Promise.all([rita.waitForNavigation(), rita.getByRole('link', { name: 'Still need help? Submit a request' }).first().click()]);
+    await check(rita, 'submit a request (pre-filled from the article)');
+    const summary = await rita.getByLabel('Summary').inputValue();
+    assert(summary.length > 0, 'the title is pre-filled');
+    const details = await rita.getByLabel('Details').inputValue();
+    assert(details.includes('Reset your password') || details.includes(kbArticle.number), `the article is named in the details: ${details}`);
+    await Promise.all([rita.waitForNavigation(), rita.getByRole('button', { name: 'Submit request' }).click()]);
+    assert(await rita.getByText('your request was submitted').isVisible(), 'filed');
+    const requestUrl = rita.url().split('?')[0];
+    const rid = requestUrl.split('/').pop();
+    // It is in My Requests.
+    await visit(rita, `${base}/portal/requests`, { name: 'my requests' });
+    assert(await rita.getByRole('link', { name: summary }).first().isVisible(), 'listed in My Requests');
+    // The agent asks something back (API); the requester replies in the page.
+    await agent.api.post(`/api/itsm/requests/${rid}/comments`, { body: 'Does the reset mail arrive at all?' }, 201);
+    await agent.api.post(`/api/itsm/requests/${rid}/transition`, { to: 'in_progress' }, 200);
+    await agent.api.post(`/api/itsm/requests/${rid}/transition`, { to: 'waiting_on_customer' }, 200);
+    await visit(rita, requestUrl, { name: 'request detail (question from the desk)' });
+    assert(await rita.getByText('Does the reset mail arrive at all?').first().isVisible(), 'the question is shown');
+    await rita.getByLabel('Your reply').fill('No, nothing in my inbox or spam.');
+    await Promise.all([rita.waitForNavigation(), rita.getByRole('button', { name: 'Send reply' }).click()]);
+    assert(await rita.locator('.status-line .pill').first().innerText() === 'In progress', 'the reply resumes work');
+    // The requester marks it resolved herself.
+    await Promise.all([rita.waitForNavigation(), rita.getByRole('button', { name: 'Mark as resolved' }).click()]);
+    assert(await rita.locator('.status-line .pill').first().innerText() === 'Resolved', 'resolved');
+    await check(rita, 'request detail (resolved by the requester)');
+    const fb = (await admin.api.get(`/api/itsm/kb/articles/${kbArticle.id}`)).json;
+    assert(fb.helpful_no >= 1, 'the "no" was recorded');
+    await rita.context().close();
+  });
+
+  await journey('knowledge: "this solved my problem" counts as a deflection; typing a request title suggests articles', async () => {
+    const colin = await newPage();
+    await signIn(colin, colleague, '/portal/request/new');
+    await visit(colin, `${base}/portal/request/new`, { name: 'submit a request' });
+    await colin.getByLabel('Summary').pressSequentially('wifi keeps dropping', { delay: 20 });
+    const box = colin.getByRole('region', { name: 'Articles that may help' });
+    await box.waitFor({ state: 'visible', timeout: 5000 });
+    assert(await box.getByRole('link', { name: 'Connect to the office Wi-Fi' }).isVisible(), '"wifi" suggests the Wi-Fi article');
+    await check(colin, 'submit a request (suggestions)');
+    await screenshots(colin, 'request-suggestions');
+    await Promise.all([colin.waitForNavigation(), box.getByRole('link', { name: 'Connect to the office Wi-Fi' }).click()]);
+    await Promise.all([colin.waitForNavigation(), colin.getByRole('button', { name: 'Yes, this solved my problem' }).click()]);
+    assert(await colin.getByText('no request needed').isVisible(), 'thanked, no request');
+    await check(colin, 'article (solved)');
+    await colin.context().close();
+  });
+
+  await journey('knowledge authoring: live preview, publish, searchable in the portal within a second', async () => {
+    const page = await newPage();
+    await signIn(page, operator, '/itsm/kb/new');
+    await visit(page, `${base}/itsm/kb/new`, { name: 'new article' });
+    await page.getByLabel('Title').fill('Scan to e-mail on the office printers');
+    await page.getByLabel('Tags').fill('printer, scanner');
+    await page.getByLabel(/^Body/).fill('## Scan a document\n\n1. Tap **Scan to me** on the printer.\n2. Badge in.\n<script>alert(1)</script>');
+    const preview = page.locator('#kb-preview');
+    await preview.locator('h2', { hasText: 'Scan a document' }).waitFor({ timeout: 5000 });
+    assert(await preview.locator('strong', { hasText: 'Scan to me' }).count() === 1, 'the preview renders Markdown live');
+    assert(await preview.locator('script').count() === 0, 'the preview is sanitised');
+    await check(page, 'new article (live preview)');
+    await screenshots(page, 'kb-editor');
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Save and publish' }).click()]);
+    await check(page, 'article (authoring view)');
+    const t0 = Date.now();
+    let found = false;
+    while (!found && Date.now() - t0 < 1500) {
+      const r = await requester.api.post('/api/itsm/kedb/search', { query: 'scan to email' }, 200);
+      found = r.json.items.some((i) => i.title === 'Scan to e-mail on the office printers');
+      if (!found) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert(found, 'published article searchable within about a second');
+    await visit(page, `${base}/itsm/kb?filter=draft`, { name: 'knowledge list (drafts)' });
+    await page.context().close();
+  });
+
+  // ---- Admin: invite someone with a role; they sign up and land -------------
+  await journey('admin: invite a fulfiller from Settings; the invitee signs up and lands in the agent workspace', async () => {
+    const adm = await newPage();
+    await signIn(adm, admin, '/settings/users');
+    await visit(adm, `${base}/settings/users`, { name: 'users & access' });
+    await screenshots(adm, 'settings-users');
+    await adm.getByLabel('E-mail address').fill('newagent@example.com');
+    await adm.getByLabel('Role', { exact: true }).selectOption('fulfiller');
+    await Promise.all([adm.waitForNavigation(), adm.getByRole('button', { name: 'Create invitation link' }).click()]);
+    await check(adm, 'users & access (invited)');
+    const link = await adm.getByLabel('Invitation link').inputValue();
+    assert(link.includes('/signup?token='), `an invitation link is shown: ${link}`);
+    assert(await adm.getByText('newagent@example.com').first().isVisible(), 'listed as pending');
+    const invitee = await newPage();
+    await visit(invitee, link.replace(/^https?:\/\/[^/]+/, base), { name: 'sign up from invite' });
+    assert(await invitee.getByText('You were invited as').isVisible(), 'the role is shown');
+    await invitee.getByLabel('Your name').fill('Nina Newagent');
+    await invitee.getByLabel('Choose a password').fill('password');
+    await Promise.all([invitee.waitForNavigation(), invitee.getByRole('button', { name: 'Create account' }).click()]);
+    assert(await invitee.getByRole('alert').first().isVisible(), 'a weak password is refused next to the field');
+    await check(invitee, 'sign up (errors)');
+    await invitee.getByLabel('Choose a password').fill(PASSWORD);
+    await Promise.all([invitee.waitForNavigation(), invitee.getByRole('button', { name: 'Create account' }).click()]);
+    assert(new URL(invitee.url()).pathname.startsWith('/itsm'), `a fulfiller lands in /itsm, got ${invitee.url()}`);
+    await check(invitee, 'itsm dashboard (new agent)');
+    // The link worked once.
+    await invitee.context().close();
+    const again = await newPage();
+    const res = await again.goto(link.replace(/^https?:\/\/[^/]+/, base));
+    assert(res.status() >= 400, 'the invitation cannot be used twice');
+    await again.context().close();
+    // The admin sees the new person and can change their role.
+    await visit(adm, `${base}/settings/users`, { name: 'users & access' });
+    assert(await adm.getByText('Nina Newagent').first().isVisible(), 'the new person is listed');
+    await adm.context().close();
+  });
+
   await journey('service desk without JavaScript: file a pre-filled request and cancel it', async () => {
     const page = await newPage({ javaScriptEnabled: false });
     await page.goto(`${base}/login?next=%2Fportal`);
