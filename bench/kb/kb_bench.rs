@@ -111,6 +111,7 @@ async fn main() -> anyhow::Result<()> {
         anonymous_read: false,
         max_connections: 16,
         header_timeout: std::time::Duration::from_secs(10),
+        demo: false,
     };
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let t = Instant::now();

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod ctx;
+pub mod demo;
 pub mod error;
 pub mod itsm;
 pub mod kb;

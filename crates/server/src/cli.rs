@@ -61,6 +61,9 @@ async fn serve(common: &Common, settings: ServeSettings) -> anyhow::Result<ExitC
         println!("    {invite}");
         println!("  (or POST /api/auth/register while the organisation has no users)");
     }
+    if let Some(demo) = &running.demo {
+        print_demo(demo);
+    }
     println!();
     let stop = running.shutdown_signal();
     tokio::spawn(async move {
@@ -71,6 +74,38 @@ async fn serve(common: &Common, settings: ServeSettings) -> anyhow::Result<ExitC
     running.wait().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo sign-ins (or why there are none), under the URL.
+fn print_demo(outcome: &tier0_app::demo::DemoOutcome) {
+    use tier0_app::demo::DemoOutcome;
+    match outcome {
+        DemoOutcome::Seeded { summary, .. } => println!(
+            "  Demo data added: {} people, {} catalog items in {} categories, {} knowledge articles, {} requests.",
+            summary.users, summary.catalog_items, summary.categories, summary.articles, summary.requests
+        ),
+        DemoOutcome::AlreadySeeded { .. } => {
+            println!("  Demo data: already added on an earlier start (nothing changed).")
+        }
+        DemoOutcome::NotAdded { reason } => {
+            println!("  Demo data was not added: {reason}.");
+            println!("  (--demo only fills an organisation that has no accounts yet; try it on an empty database.)");
+        }
+    }
+    let rows = outcome.sign_ins();
+    if rows.is_empty() {
+        return;
+    }
+    let headers = ["ROLE", "NAME", "E-MAIL", "PASSWORD"];
+    let cells: Vec<[&str; 4]> =
+        rows.iter().map(|r| [r.label.as_str(), r.name.as_str(), r.email.as_str(), r.password.as_str()]).collect();
+    let width = |i: usize| cells.iter().map(|c| c[i].chars().count()).chain([headers[i].len()]).max().unwrap_or(0);
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    println!("  Sign in as:");
+    println!("    {:<w0$}  {:<w1$}  {:<w2$}  {}", headers[0], headers[1], headers[2], headers[3]);
+    for c in &cells {
+        println!("    {:<w0$}  {:<w1$}  {:<w2$}  {}", c[0], c[1], c[2], c[3]);
+    }
 }
 
 /// SIGTERM or Ctrl-C.

@@ -113,6 +113,11 @@ pub struct ServeArgs {
     /// Seconds a client may take to send request headers [default: 10].
     #[arg(long, env = "TIER0_HEADER_TIMEOUT_SECS")]
     pub header_timeout_secs: Option<u64>,
+    /// Fill the default organisation with demo data (people for every role,
+    /// catalog, knowledge base, status page, requests) on first start, and
+    /// print the demo sign-ins.
+    #[arg(long, env = "TIER0_DEMO", value_parser = parse_bool, num_args = 0..=1, default_missing_value = "true")]
+    pub demo: Option<bool>,
 }
 
 fn parse_bool(s: &str) -> Result<bool, String> {
@@ -140,6 +145,7 @@ pub struct FileConfig {
     pub shared_anonymous_access: Option<bool>,
     pub max_connections: Option<u32>,
     pub header_timeout_secs: Option<u64>,
+    pub demo: Option<bool>,
 }
 
 /// Every `TIER0_*` variable the binary reads.
@@ -162,6 +168,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "TIER0_SHARED_ANONYMOUS_ACCESS",
     "TIER0_MAX_CONNECTIONS",
     "TIER0_HEADER_TIMEOUT_SECS",
+    "TIER0_DEMO",
 ];
 
 /// `TIER0_*` variables that nothing reads (typos, removed settings).
@@ -195,6 +202,8 @@ pub struct ServeSettings {
     pub anonymous_read: bool,
     pub max_connections: u32,
     pub header_timeout: std::time::Duration,
+    /// `--demo`: seed the default organisation on first start.
+    pub demo: bool,
 }
 
 /// Read a secret from `<VAR>_FILE` if set (trailing newline removed).
@@ -288,6 +297,7 @@ impl ServeSettings {
             header_timeout: std::time::Duration::from_secs(
                 a.header_timeout_secs.or(file.header_timeout_secs).unwrap_or(10).clamp(1, 300),
             ),
+            demo: a.demo.or(file.demo).unwrap_or(false),
         })
     }
 }
@@ -314,6 +324,20 @@ mod tests {
             ServeSettings::resolve(&ServeArgs::default(), &FileConfig::default()).unwrap().base_domain,
             "localhost"
         );
+    }
+
+    #[test]
+    fn demo_from_flag_env_or_file() {
+        use clap::Parser;
+        let file: FileConfig = toml::from_str("demo = true\n").unwrap();
+        assert!(ServeSettings::resolve(&ServeArgs::default(), &file).unwrap().demo);
+        assert!(!ServeSettings::resolve(&ServeArgs::default(), &FileConfig::default()).unwrap().demo);
+        let off = ServeArgs { demo: Some(false), ..Default::default() };
+        assert!(!ServeSettings::resolve(&off, &file).unwrap().demo, "the flag wins over the file");
+        let cli = Cli::try_parse_from(["tier0", "serve", "--demo"]).unwrap();
+        let Command::Serve(args) = cli.command else { panic!("serve") };
+        assert_eq!(args.demo, Some(true));
+        assert!(unknown_env_vars(["TIER0_DEMO".to_string()].into_iter()).is_empty());
     }
 
     #[test]

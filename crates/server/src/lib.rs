@@ -50,8 +50,11 @@ impl StartOptions {
 pub struct Running {
     pub addr: SocketAddr,
     pub app: App,
-    /// The admin invite of a default tenant created by this start.
+    /// The admin invite of a default tenant created by this start (never
+    /// with `--demo`: the demo admin takes its place).
     pub first_invite: Option<String>,
+    /// What `--demo` did (`None` without it).
+    pub demo: Option<tier0_app::demo::DemoOutcome>,
     shutdown: watch::Sender<bool>,
     handle: tokio::task::JoinHandle<()>,
 }
@@ -111,7 +114,19 @@ pub async fn start(opts: StartOptions, listener: TcpListener) -> anyhow::Result<
     }
     let https = cfg.public_url.scheme() == "https";
     let app = App::new(store, cfg, opts.clock, opts.rng).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let first_invite = app.ensure_default_tenant().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut first_invite = app.ensure_default_tenant().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Demo data goes in before the knowledge index is built, so it is
+    // searchable from the first request.
+    let demo = if s.demo {
+        let outcome = app.seed_demo().await.map_err(|e| anyhow::anyhow!("adding the demo data: {e}"))?;
+        if matches!(outcome, tier0_app::demo::DemoOutcome::Seeded { .. }) {
+            // Seeding withdrew it: the demo admin is the first admin.
+            first_invite = None;
+        }
+        Some(outcome)
+    } else {
+        None
+    };
 
     let web =
         tier0_web::WebConfig { trusted_proxies: s.trusted_proxies.clone(), https, ..tier0_web::WebConfig::default() };
@@ -135,5 +150,5 @@ pub async fn start(opts: StartOptions, listener: TcpListener) -> anyhow::Result<
         // Views and searches of requests that finished while draining.
         app_after.kb_flush().await;
     });
-    Ok(Running { addr, app, first_invite, shutdown: tx, handle })
+    Ok(Running { addr, app, first_invite, demo, shutdown: tx, handle })
 }

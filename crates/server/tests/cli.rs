@@ -85,6 +85,78 @@ fn first_start_prints_a_working_admin_invite() {
     let _ = child.wait();
 }
 
+/// Start `serve` and collect what it prints up to the blank line that ends
+/// the start-up banner. Returns the child, the port and the lines.
+fn banner(mut cmd: Command) -> (Child, u16, Vec<String>) {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut port = 0u16;
+    let mut out = Vec::new();
+    for line in lines.map_while(Result::ok).take(40) {
+        if let Some(u) = line.trim().strip_prefix("Tier0 is running at ") {
+            port = u.trim().trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
+        }
+        if line.trim().is_empty() && port != 0 {
+            break;
+        }
+        out.push(line);
+    }
+    assert_ne!(port, 0, "URL printed: {out:?}");
+    (child, port, out)
+}
+
+/// The sign-ins table: (role, e-mail, password) per row.
+fn sign_ins(lines: &[String]) -> Vec<(String, String, String)> {
+    let at = lines.iter().position(|l| l.trim() == "Sign in as:").expect("a sign-in table");
+    let header = &lines[at + 1];
+    let col = |name: &str| header.find(name).unwrap_or_else(|| panic!("{name} column in {header:?}"));
+    let (email_at, password_at) = (col("E-MAIL"), col("PASSWORD"));
+    lines[at + 2..]
+        .iter()
+        .map(|l| {
+            let role = l[..col("NAME")].trim().to_owned();
+            (role, l[email_at..password_at].trim().to_owned(), l[password_at..].trim().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn serve_demo_prints_sign_ins_that_work_and_seeds_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = serve_cmd(dir.path());
+    cmd.arg("--demo");
+    let (mut child, port, lines) = banner(cmd);
+    let text = lines.join("\n");
+    assert!(!text.contains("/signup?token="), "no first-admin link with --demo: {text}");
+    assert!(text.contains("Demo data added"), "{text}");
+    let rows = sign_ins(&lines);
+    let roles: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    for role in ["Requester", "Fulfiller", "Operator", "Admin"] {
+        assert!(roles.contains(&role), "{role} in {roles:?}");
+    }
+    for (role, email, password) in &rows {
+        let r = http()
+            .post(format!("http://127.0.0.1:{port}/api/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{role} {email} signs in");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // A second start (here through the environment) adds nothing and
+    // prints the same sign-ins.
+    let mut cmd = serve_cmd(dir.path());
+    cmd.env("TIER0_DEMO", "1");
+    let (mut child, _, again) = banner(cmd);
+    assert!(again.iter().any(|l| l.contains("already added")), "{again:?}");
+    assert_eq!(sign_ins(&again), rows);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 #[test]
 fn configuration_layers_defaults_file_env_flags() {
     let dir = tempfile::tempdir().unwrap();

@@ -46,11 +46,19 @@ pub struct Spawn {
     pub anonymous_read: bool,
     pub tweak: Option<tier0::ConfigTweak>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Start as `tier0 serve --demo`.
+    pub demo: bool,
 }
 
 impl Spawn {
     pub fn new(backend: Backend) -> Self {
-        Self { backend, smtp_url: None, anonymous_read: false, tweak: None, trusted_proxies: Vec::new() }
+        Self { backend, smtp_url: None, anonymous_read: false, tweak: None, trusted_proxies: Vec::new(), demo: false }
+    }
+
+    /// Start with the demo data (`tier0 serve --demo`).
+    pub fn demo(mut self) -> Self {
+        self.demo = true;
+        self
     }
 
     pub fn smtp(mut self, url: String) -> Self {
@@ -76,6 +84,11 @@ pub struct TestApp {
     pub app: App,
     /// Move time forward to test expiry.
     pub clock: Arc<OffsetClock>,
+    /// The first-admin link printed at this start, if any.
+    pub first_invite: Option<String>,
+    /// What `--demo` did at this start (`None` without it).
+    pub demo: Option<tier0_app::demo::DemoOutcome>,
+    serve: ServeSettings,
     running: Option<Running>,
     _dir: tempfile::TempDir,
     pg_schema: Option<(String, String)>,
@@ -103,9 +116,10 @@ pub async fn spawn_app_with(opts: Spawn) -> Option<TestApp> {
             (DatabaseUrl::parse(&url).expect("postgres url"), Some(db), Some((url, schema)))
         }
     };
-    let serve = test_serve_settings(opts.smtp_url, opts.trusted_proxies, opts.anonymous_read);
+    let mut serve = test_serve_settings(opts.smtp_url, opts.trusted_proxies, opts.anonymous_read);
+    serve.demo = opts.demo;
     let clock = Arc::new(OffsetClock::default());
-    let mut start = StartOptions::new(serve, database);
+    let mut start = StartOptions::new(serve.clone(), database);
     start.db = db;
     start.hash_cost = HashCost::test();
     start.clock = clock.clone();
@@ -118,6 +132,9 @@ pub async fn spawn_app_with(opts: Spawn) -> Option<TestApp> {
         addr: running.addr,
         app: running.app.clone(),
         clock,
+        first_invite: running.first_invite.clone(),
+        demo: running.demo.clone(),
+        serve,
         running: Some(running),
         _dir: dir,
         pg_schema,
@@ -139,6 +156,7 @@ fn test_serve_settings(
         anonymous_read,
         max_connections: 5,
         header_timeout: std::time::Duration::from_secs(10),
+        demo: false,
     }
 }
 
@@ -214,10 +232,52 @@ impl TestApp {
             addr: running.addr,
             app: running.app.clone(),
             clock,
+            first_invite: running.first_invite.clone(),
+            demo: running.demo.clone(),
+            serve: test_serve_settings(None, Vec::new(), false),
             running: Some(running),
             _dir: tempfile::tempdir().expect("temp dir"),
             pg_schema: None,
         })
+    }
+
+    /// Stop the server and start it again on the same database with the
+    /// same settings (not the config tweak), as an operator restarting
+    /// `tier0 serve` would. The new server listens on a new port.
+    pub async fn restart(self) -> TestApp {
+        self.restart_with(|_| {}).await
+    }
+
+    /// [`TestApp::restart`] with changed settings (e.g. `s.demo = true`).
+    pub async fn restart_with(mut self, change: impl FnOnce(&mut ServeSettings)) -> TestApp {
+        change(&mut self.serve);
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+        let (database, db) = match &self.pg_schema {
+            None => (DatabaseUrl::sqlite_in(self._dir.path()), None),
+            Some((url, schema)) => {
+                let db = Db::connect_pg_schema(url, schema, &DbOptions { max_connections: 5, ..DbOptions::default() })
+                    .await
+                    .expect("reconnect to the test schema");
+                (DatabaseUrl::parse(url).expect("postgres url"), Some(db))
+            }
+        };
+        let clock = Arc::new(OffsetClock::default());
+        let mut start = StartOptions::new(self.serve.clone(), database);
+        start.db = db;
+        start.hash_cost = HashCost::test();
+        start.clock = clock.clone();
+        start.rng = Arc::new(SystemRandom);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let running = tier0::start(start, listener).await.expect("server restarts");
+        self.addr = running.addr;
+        self.app = running.app.clone();
+        self.clock = clock;
+        self.first_invite = running.first_invite.clone();
+        self.demo = running.demo.clone();
+        self.running = Some(running);
+        self
     }
 
     /// Stop the server (draining) and drop a PostgreSQL test schema.
@@ -239,8 +299,26 @@ impl TestApp {
 /// Define a test that runs once on SQLite and once on PostgreSQL:
 /// `dual_test!(my_test);` for `async fn my_test(app: &TestApp)`.
 /// An optional second argument builds the [`Spawn`] options from the backend.
+/// With a third argument `owned`, the test takes the app by value and
+/// hands it back (`async fn my_test(app: TestApp) -> TestApp`), so it can
+/// [`TestApp::restart`] it.
 #[macro_export]
 macro_rules! dual_test {
+    ($name:ident, $spawn:expr, owned) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::spawn_app_with(($spawn)($crate::Backend::Sqlite)).await.expect("sqlite app");
+                super::$name(app).await.shutdown().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = $crate::spawn_app_with(($spawn)($crate::Backend::Postgres)).await else { return };
+                super::$name(app).await.shutdown().await;
+            }
+        }
+    };
     ($name:ident) => {
         $crate::dual_test!($name, $crate::Spawn::new);
     };

@@ -8,6 +8,7 @@ mod portal;
 // Service catalog, requests and approvals (SPEC §5).
 mod approvals;
 mod catalog;
+mod demo;
 mod itsm_support;
 mod knowledge;
 mod request_pages;
