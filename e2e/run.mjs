@@ -49,25 +49,28 @@ function binary() {
   return path.join(target, 'release', 'tier0');
 }
 
-async function startServer(bin) {
+async function startServer(bin, extra = []) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tier0-e2e-'));
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...extra], {
     env: { ...process.env, TIER0_LOG: process.env.TIER0_LOG || 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdoutText = '';
   child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.on('data', (d) => { stdoutText += d; });
   const port = await new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${stderr}`)), 30000);
     child.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/running at https?:\/\/[^:\s]+:(\d+)/);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      // With --demo, wait for the sign-in table too.
+      if (m && (!extra.includes('--demo') || /Sign in as:[\s\S]*admin@/.test(out))) { clearTimeout(timer); resolve(Number(m[1])); }
     });
     child.on('exit', (code) => reject(new Error(`server exited (${code}):\n${out}\n${stderr}`)));
   });
-  return { child, dataDir, base: `http://127.0.0.1:${port}`, stderr: () => stderr };
+  return { child, dataDir, base: `http://127.0.0.1:${port}`, stderr: () => stderr, stdout: () => stdoutText };
 }
 
 // ---- API helpers -------------------------------------------------------------
@@ -729,6 +732,69 @@ async function journeys(browser, base) {
   return results;
 }
 
+// ---- A first-time user on the demo organisation -------------------------------
+//
+// Three everyday tasks, each in four actions or fewer from the portal's
+// landing page (a click, a fill or a key press is one action).
+
+async function firstTimeUser(browser, server) {
+  const base = server.base;
+  const signIns = server.stdout();
+  const row = signIns.split('\n').find((l) => l.includes('requester@example.com'));
+  assert(row, `the demo requester is printed:\n${signIns}`);
+  const password = row.trim().split(/\s{2,}/).pop();
+  const results = [];
+  const task = async (name, limit, fn) => {
+    const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const page = watch(await ctx.newPage());
+    page._base = base;
+    try {
+      await signIn(page, { email: 'requester@example.com', password }, '/');
+      assert(new URL(page.url()).pathname === '/portal', `a requester lands on the portal, got ${page.url()}`);
+      let actions = 0;
+      const act = async (p) => { actions += 1; return p; };
+      await fn(page, act);
+      assert(actions <= limit, `${name}: ${actions} actions (limit ${limit})`);
+      results.push({ name, ok: true });
+      log(`  ok    first-time user: ${name} in ${actions} action(s), on a phone`);
+    } catch (e) {
+      results.push({ name, ok: false, error: e });
+      log(`  FAIL  first-time user: ${name}: ${e.stack || e}`);
+    } finally {
+      await ctx.close();
+    }
+  };
+  await task('reset my password via the knowledge base', 4, async (page, act) => {
+    await check(page, 'demo portal (phone)');
+    await screenshots(page, 'demo-portal');
+    await act(Promise.all([page.waitForNavigation(), page.getByRole('link', { name: 'Knowledge Base' }).first().click()]));
+    await act(page.getByLabel('Search the knowledge base').fill('forgot my pasword'));
+    await act(Promise.all([page.waitForNavigation(), page.getByLabel('Search the knowledge base').press('Enter')]));
+    await check(page, 'demo knowledge search (phone)');
+    await act(Promise.all([page.waitForNavigation(), page.getByRole('link', { name: 'Reset your password' }).first().click()]));
+    assert(await page.getByRole('heading', { level: 1, name: 'Reset your password' }).isVisible(), 'the article is open');
+    await check(page, 'demo article (phone)');
+    await screenshots(page, 'demo-article');
+  });
+  await task('request VPN access', 4, async (page, act) => {
+    await act(Promise.all([page.waitForNavigation(), page.getByRole('link', { name: 'Request VPN access' }).first().click()]));
+    await check(page, 'demo VPN form (phone)');
+    await act(page.getByLabel('What do you need to reach from outside the office?').fill('The finance system from home on Fridays.'));
+    await act(Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Submit request' }).click()]));
+    assert(await page.getByText('your request was submitted').isVisible(), 'filed');
+    await check(page, 'demo VPN request (phone)');
+  });
+  await task("check my request's status", 4, async (page, act) => {
+    await act(Promise.all([page.waitForNavigation(), page.getByRole('link', { name: 'My Requests' }).first().click()]));
+    const first = page.locator('tbody tr').first();
+    assert(await first.locator('.pill').first().isVisible(), 'each request shows its status');
+    assert(await page.getByText('Request VPN access').first().isVisible(), 'the new request is listed');
+    await check(page, 'demo my requests (phone)');
+    await screenshots(page, 'demo-my-requests');
+  });
+  return results;
+}
+
 // ---- main -------------------------------------------------------------------------
 
 async function main() {
@@ -754,12 +820,19 @@ async function main() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
   });
   let results = [];
+  let demo = null;
   try {
     results = await journeys(browser, server.base);
+    demo = await startServer(bin, ['--demo']);
+    process.on('exit', () => { try { demo.child.kill('SIGKILL'); } catch { /* gone */ } });
+    log(`==> tier0 --demo at ${demo.base}`);
+    results = results.concat(await firstTimeUser(browser, demo));
   } finally {
     await browser.close().catch(() => {});
-    server.child.kill('SIGTERM');
-    fs.rmSync(server.dataDir, { recursive: true, force: true });
+    for (const s of [server, demo].filter(Boolean)) {
+      s.child.kill('SIGTERM');
+      fs.rmSync(s.dataDir, { recursive: true, force: true });
+    }
   }
   fs.writeFileSync(path.join(ARTIFACTS, 'pages.json'), JSON.stringify(checked, null, 2));
   const failed = results.filter((r) => !r.ok);

@@ -186,6 +186,13 @@ impl App {
         Ok(self.db(me.ctx).read().await?.count_unread_notifications(me.user_id()).await?)
     }
 
+    /// Whether the caller has approvals to look at (the portal shows the
+    /// Approvals tab only to them).
+    pub async fn is_approver(&self, me: SignedIn<'_>) -> AppResult<bool> {
+        let user = &me.principal.user;
+        Ok(self.db(me.ctx).read().await?.is_approver(&user.id, &user.role_id).await?)
+    }
+
     /// `POST /api/notifications/{id}/read`. Someone else's is 404.
     pub async fn mark_notification_read(&self, me: SignedIn<'_>, id: &str) -> AppResult<MarkedRead> {
         let mut tx = self.db(me.ctx).write().await?;

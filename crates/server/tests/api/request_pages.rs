@@ -521,6 +521,22 @@ async fn approvals_tab(app: &TestApp) {
     );
     // Nothing for others; the approver sees what, who, the values.
     assert!(bob.get("/portal/approvals").await.text.contains("Nothing is waiting for your approval."));
+    // The Approvals tab is shown only to people who approve (named in a
+    // workflow, in person or by role).
+    let tab = "href=\"/portal/approvals\"";
+    assert!(!bob.get("/portal").await.text.contains(tab), "no Approvals tab for a requester who approves nothing");
+    assert!(op.get("/portal").await.text.contains(tab), "the approver has the tab");
+    let by_role = d
+        .admin
+        .api
+        .post(
+            "/api/itsm/workflows",
+            json!({"name": "Agents approve", "stages": [{"approvers": {"roles": ["fulfiller"]}}]}),
+        )
+        .await;
+    by_role.expect(201);
+    let agent = browser(&d.agent).await;
+    assert!(agent.get("/portal").await.text.contains(tab), "named by role");
     let p = op.get("/portal/approvals").await;
     p.expect(200);
     assert!(p.text.contains("Access to db1") && p.text.contains("Access to db2"));

@@ -110,13 +110,19 @@ impl Chrome {
             }
         };
         let s = &view.settings;
-        // One cheap query per page, for signed-in users only.
-        let unread = match ctx.signed_in() {
-            Ok(me) => st.app.unread_notification_count(me).await.unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "unread notification count unavailable");
-                0
-            }),
-            Err(_) => 0,
+        // Two cheap indexed queries per page, for signed-in users only.
+        let (unread, approver) = match ctx.signed_in() {
+            Ok(me) => (
+                st.app.unread_notification_count(me).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "unread notification count unavailable");
+                    0
+                }),
+                st.app.is_approver(me).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "approver check unavailable");
+                    true
+                }),
+            ),
+            Err(_) => (0, false),
         };
         Chrome {
             portal_name: view.name.clone(),
@@ -129,7 +135,7 @@ impl Chrome {
             settings: ["users:read", "users:write", "rbac:manage", "settings:manage", "audit:read", "catalog:manage"]
                 .iter()
                 .any(|x| allows(x)),
-            approvals: ctx.is_signed_in(),
+            approvals: approver,
             unread,
             hidden: s.hidden,
             announcements: view.announcements,
