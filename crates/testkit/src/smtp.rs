@@ -107,8 +107,14 @@ impl SmtpSink {
         let mut out = Vec::new();
         for sub in ["new", "cur"] {
             if let Ok(rd) = std::fs::read_dir(self.maildir().join(sub)) {
-                let mut files: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
+                // In arrival order: maildir names start with whole seconds, so
+                // sort by modification time (nanoseconds) first.
+                let mut files: Vec<_> = rd
+                    .filter_map(Result::ok)
+                    .map(|e| (e.metadata().and_then(|m| m.modified()).ok(), e.path()))
+                    .collect();
                 files.sort();
+                let files = files.into_iter().map(|(_, p)| p);
                 for f in files {
                     if let Ok(raw) = std::fs::read_to_string(&f) {
                         out.push(Mail { raw });

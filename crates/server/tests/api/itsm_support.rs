@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 use tier0_testkit::smtp::SmtpSink;
-use tier0_testkit::{Spawn, TestApp, TestUser, spawn_app_with};
+use tier0_testkit::{Client, Resp, Spawn, TestApp, TestUser, spawn_app_with};
 
 /// A service desk with one user per role.
 pub struct Desk {
@@ -92,4 +92,21 @@ pub async fn wait_mail(sink: &SmtpSink, to: &str, text: &str) -> Option<tier0_te
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     None
+}
+
+/// A browser-like client signed in through the sign-in form (cookie).
+pub async fn browser(u: &TestUser) -> Client {
+    let c = u.api.fresh();
+    let r = c.post_form("/login", &[("email", &u.email), ("password", &u.password), ("next", "/portal")]).await;
+    assert_eq!(r.status, 303, "page sign-in failed: {}", r.text);
+    c
+}
+
+/// `POST /api/itsm/requests/{rid}/attachments` with one file as `u`.
+pub async fn upload(u: &TestUser, rid: &str, name: &str, data: Vec<u8>) -> Resp {
+    let part = reqwest::multipart::Part::bytes(data).file_name(name.to_owned()).mime_str("text/plain").unwrap();
+    let form = reqwest::multipart::Form::new().text("note", "x").part("file", part);
+    u.api
+        .send(u.api.request(reqwest::Method::POST, &format!("/api/itsm/requests/{rid}/attachments")).multipart(form))
+        .await
 }

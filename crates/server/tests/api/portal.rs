@@ -1,17 +1,10 @@
 //! Portal: status page, announcements, portal settings, branding and
 //! section toggles — API and pages, per role, across tenants.
 
+use crate::itsm_support::browser;
 use serde_json::{Value, json};
 use tier0_testkit::isolation::{Probe, assert_isolated};
-use tier0_testkit::{Client, TestApp, TestUser, dual_test};
-
-/// A browser-like client signed in through the sign-in form (cookie).
-async fn browser(user: &TestUser) -> Client {
-    let c = user.api.fresh();
-    let r = c.post_form("/login", &[("email", &user.email), ("password", &user.password), ("next", "/portal")]).await;
-    assert_eq!(r.status, 303, "page sign-in failed: {}", r.text);
-    c
-}
+use tier0_testkit::{Client, TestApp, dual_test};
 
 fn rfc(app: &TestApp, offset_secs: i64) -> String {
     app.app.now().plus_secs(offset_secs).to_rfc3339()

@@ -9,14 +9,6 @@ use serde_json::{Value, json};
 use tier0_testkit::isolation::{Probe, assert_isolated};
 use tier0_testkit::{Client, Resp, TestApp, TestUser, dual_test};
 
-/// A browser signed in through the sign-in form.
-async fn browser(u: &TestUser) -> Client {
-    let c = u.api.fresh();
-    let r = c.post_form("/login", &[("email", &u.email), ("password", &u.password), ("next", "/portal")]).await;
-    assert_eq!(r.status, 303, "page sign-in failed: {}", r.text);
-    c
-}
-
 #[track_caller]
 fn location(r: &Resp) -> String {
     assert!((300..400).contains(&r.status), "expected a redirect, got {}: {}", r.status, r.text);

@@ -536,14 +536,6 @@ dual_test!(notifications_follow_preferences);
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
-async fn upload(u: &TestUser, rid: &str, name: &str, data: Vec<u8>) -> tier0_testkit::Resp {
-    let part = reqwest::multipart::Part::bytes(data).file_name(name.to_owned()).mime_str("text/plain").unwrap();
-    let form = reqwest::multipart::Form::new().text("note", "x").part("file", part);
-    u.api
-        .send(u.api.request(reqwest::Method::POST, &format!("/api/itsm/requests/{rid}/attachments")).multipart(form))
-        .await
-}
-
 async fn attachments_are_safe_downloads(app: &TestApp) {
     let d = desk(app).await;
     let r = file(&d.alice, json!({"title": "Screenshot attached"})).await;

@@ -11,9 +11,8 @@
 //! README's "Security" section lists where each property is proven.
 
 use crate::itsm_support::*;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
-use tier0_testkit::{Client, Resp, TestApp, TestUser, dual_test};
+use tier0_testkit::{Client, Resp, TestApp, dual_test};
 
 /// Each payload carries a marker so its rendering can be found.
 const PAYLOADS: &[&str] = &[
@@ -194,14 +193,6 @@ fn the_scanner_sees_what_runs() {
     );
 }
 
-/// Sign in through the sign-in form: a cookie session, as a browser.
-async fn browser(u: &TestUser) -> Client {
-    let c = u.api.fresh();
-    let r = c.post_form("/login", &[("email", &u.email), ("password", &u.password), ("next", "/portal")]).await;
-    assert_eq!(r.status, 303, "page sign-in failed: {}", r.text);
-    c
-}
-
 #[track_caller]
 fn ok(r: &Resp, what: &str) -> Value {
     assert!((200..300).contains(&r.status), "{what}: {} {}", r.status, r.text);
@@ -267,17 +258,7 @@ async fn stored_xss_is_inert_everywhere(app: &TestApp) {
     );
     ok(&d.agent.api.post(&format!("/api/itsm/requests/{rid}/comments"), json!({"body": x})).await, "reply");
     let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>"#.to_vec();
-    let form = Form::new().part("file", Part::bytes(svg).file_name(format!("{}.svg", one(1))));
-    let up = d
-        .alice
-        .api
-        .send(
-            d.alice
-                .api
-                .request(reqwest::Method::POST, &format!("/api/itsm/requests/{rid}/attachments"))
-                .multipart(form),
-        )
-        .await;
+    let up = upload(&d.alice, &rid, &format!("{}.svg", one(1)), svg).await;
     let att = ok(&up, "svg attachment");
     let dl = d.agent.api.get(&format!("/api/itsm/requests/{rid}/attachments/{}", id(&att))).await;
     dl.expect(200);
@@ -479,19 +460,7 @@ async fn world(app: &TestApp) -> World {
     let pending = file(&d.alice, json!({"title": "VPN please", "catalog_item_id": id(&it), "fields": {}})).await;
     let approvals = d.operator.api.get("/api/itsm/approvals?state=pending").await.json();
     let approval = ids(&approvals).into_iter().next().expect("a pending approval");
-    let form = Form::new().part("file", Part::bytes(b"hello".to_vec()).file_name("note.txt"));
-    let att = ok(
-        &d.alice
-            .api
-            .send(
-                d.alice
-                    .api
-                    .request(reqwest::Method::POST, &format!("/api/itsm/requests/{}/attachments", id(&req)))
-                    .multipart(form),
-            )
-            .await,
-        "attachment",
-    );
+    let att = ok(&upload(&d.alice, &id(&req), "note.txt", b"hello".to_vec()).await, "attachment");
     ok(
         &d.agent.api.post(&format!("/api/itsm/requests/{}/comments", id(&req)), json!({"body": "On it"})).await,
         "reply",
