@@ -95,6 +95,49 @@ async fn errors_follow_spec(app: &TestApp) {
 }
 dual_test!(errors_follow_spec);
 
+/// Found by the API fuzzer: serde reads a struct from a JSON array of its
+/// fields in order, so `[null, null]` was a valid "change nothing" PATCH and
+/// `[]` a valid PUT. Every API body is a JSON object; anything else is 422.
+async fn bodies_must_be_json_objects(app: &TestApp) {
+    let admin = app.admin().await;
+    let user = app.user(&admin, "requester").await;
+    for body in [json!([null, null]), json!([]), json!(["Mallory"]), json!("x"), json!(7), json!(null)] {
+        let r = user.api.patch("/api/me", body.clone()).await;
+        r.expect_error(422, "validation_failed");
+        assert_eq!(r.json()["error"]["fields"]["body"], "must be a JSON object", "{body}: {}", r.text);
+        let r = admin.api.patch(&format!("/api/users/{}", user.id), body.clone()).await;
+        r.expect_error(422, "validation_failed");
+        let r = admin.api.put("/api/settings/portal", body.clone()).await;
+        r.expect_error(422, "validation_failed");
+    }
+    // Whitespace before the object is still an object; malformed JSON is
+    // still 400 and a wrong content type still 415.
+    let c = &user.api;
+    let r = c
+        .send(c.request(reqwest::Method::PATCH, "/api/me").header("content-type", "application/json").body(" \n{}"))
+        .await;
+    r.expect(200);
+    let r = c
+        .send(c.request(reqwest::Method::PATCH, "/api/me").header("content-type", "application/json").body("[nope"))
+        .await;
+    r.expect_error(400, "malformed_json");
+    let r = c
+        .send(
+            c.request(reqwest::Method::PATCH, "/api/me")
+                .header("content-type", "application/merge-patch+json")
+                .body(r#"{"name": "Renamed"}"#),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.json()["name"], "Renamed");
+    let r = c.send(c.request(reqwest::Method::PATCH, "/api/me").header("content-type", "text/plain").body("{}")).await;
+    r.expect_error(415, "unsupported_media_type");
+    // Nothing was changed by the refused bodies.
+    let u = admin.api.get(&format!("/api/users/{}", user.id)).await.json();
+    assert_eq!((u["active"].as_bool(), u["role"].as_str()), (Some(true), Some("requester")), "{u}");
+}
+dual_test!(bodies_must_be_json_objects);
+
 async fn unknown_tenants_get_404(app: &TestApp) {
     let c = app.client_for("ghost");
     c.get("/api/me").await.expect_error(404, "unknown_tenant");
