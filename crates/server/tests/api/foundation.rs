@@ -138,6 +138,31 @@ async fn bodies_must_be_json_objects(app: &TestApp) {
 }
 dual_test!(bodies_must_be_json_objects);
 
+/// Every `/api` route is in the document, including the document itself,
+/// and every page size is documented with its bounds.
+async fn openapi_is_complete(app: &TestApp) {
+    let doc = app.client().get("/api/openapi.json").await;
+    doc.expect(200);
+    let doc = doc.json();
+    assert!(doc["paths"]["/api/openapi.json"]["get"].is_object());
+    let mut limits = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let codes = op["responses"].as_object().expect("responses");
+            assert!(codes.keys().any(|c| c.starts_with('2')), "{method} {path} documents no success");
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "query" && p["name"] == "limit" {
+                    limits += 1;
+                    let s = &p["schema"];
+                    assert!(s["minimum"].is_number() && s["maximum"].is_number(), "{method} {path}: limit {s}");
+                }
+            }
+        }
+    }
+    assert!(limits > 10, "{limits}");
+}
+dual_test!(openapi_is_complete);
+
 async fn unknown_tenants_get_404(app: &TestApp) {
     let c = app.client_for("ghost");
     c.get("/api/me").await.expect_error(404, "unknown_tenant");

@@ -230,8 +230,10 @@ fn content_disposition(name: &str) -> HeaderValue {
 
 #[utoipa::path(get, path = "/api/itsm/requests/{id}/attachments/{aid}", tag = "requests",
     params(("id" = String, Path), ("aid" = String, Path)), security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, description = "The file, as a download (`Content-Disposition: attachment`, `nosniff`)",
-               content_type = "application/octet-stream"),
+    responses((status = 200, description = "The file, as a download (`Content-Disposition: attachment`, `nosniff`). \
+               Served as its detected type when that is a common document, image, archive or media type, \
+               else as `application/octet-stream`",
+               content_type = "*/*"),
               (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn download_attachment(
     State(st): State<AppState>,
