@@ -311,7 +311,7 @@ impl Q {
                 Arg::I64(v) => q.bind(v),
                 Arg::F64(v) => q.bind(v),
                 Arg::Bool(v) => q.bind(v),
-                Arg::Text(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v.map(crate::dialect::pg_text)),
                 Arg::Bytes(v) => q.bind(v),
             };
         }
