@@ -97,7 +97,9 @@ dual_test!(errors_follow_spec);
 
 /// Found by the API fuzzer: serde reads a struct from a JSON array of its
 /// fields in order, so `[null, null]` was a valid "change nothing" PATCH and
-/// `[]` a valid PUT. Every API body is a JSON object; anything else is 422.
+/// `[]` a valid PUT, and nested structs too (`notification_prefs: [false,
+/// false, false]`). Every API body is a JSON object and every struct in it
+/// an object; anything else is 422.
 async fn bodies_must_be_json_objects(app: &TestApp) {
     let admin = app.admin().await;
     let user = app.user(&admin, "requester").await;
@@ -110,6 +112,18 @@ async fn bodies_must_be_json_objects(app: &TestApp) {
         let r = admin.api.put("/api/settings/portal", body.clone()).await;
         r.expect_error(422, "validation_failed");
     }
+    // At any depth: a struct is read from an object only.
+    let r = user.api.patch("/api/me", json!({"notification_prefs": [false, false, false]})).await;
+    r.expect_error(422, "validation_failed");
+    assert!(r.json()["error"]["fields"]["notification_prefs"].is_string(), "{}", r.text);
+    let r = admin
+        .api
+        .post("/api/itsm/workflows", json!({"name": "w", "stages": [[{"users": [admin.id], "roles": []}, "any"]]}))
+        .await;
+    r.expect_error(422, "validation_failed");
+    assert!(r.json()["error"]["fields"]["stages[0]"].is_string(), "{}", r.text);
+    let u = admin.api.get(&format!("/api/users/{}", user.id)).await.json();
+    assert_eq!(u["notification_prefs"]["email_comments"], true, "{u}");
     // Whitespace before the object is still an object; malformed JSON is
     // still 400 and a wrong content type still 415.
     let c = &user.api;
