@@ -73,7 +73,6 @@ impl From<StoreError> for AppError {
             StoreError::MissingReference => {
                 AppError::Validation(ValidationError::field("reference", "refers to something that does not exist"))
             }
-            StoreError::NulInText => AppError::bad_request("nul_character", "Text must not contain NUL characters."),
             other => AppError::Internal(other.to_string()),
         }
     }

@@ -282,12 +282,6 @@ impl Q {
         self.args.len()
     }
 
-    /// Refuse NUL characters in text arguments (see [`StoreError::NulInText`]).
-    fn check(&self) -> StoreResult<()> {
-        let nul = self.args.iter().any(|a| matches!(a, Arg::Text(Some(t)) if t.contains('\0')));
-        if nul { Err(StoreError::NulInText) } else { Ok(()) }
-    }
-
     fn sql_str(&self) -> sqlx::SqlStr {
         use sqlx::SqlSafeStr;
         match &self.sql {
@@ -317,7 +311,7 @@ impl Q {
                 Arg::I64(v) => q.bind(v),
                 Arg::F64(v) => q.bind(v),
                 Arg::Bool(v) => q.bind(v),
-                Arg::Text(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v.map(crate::dialect::pg_text)),
                 Arg::Bytes(v) => q.bind(v),
             };
         }
@@ -387,7 +381,6 @@ impl Exec {
     }
 
     pub(crate) async fn fetch_all(&mut self, q: Q) -> StoreResult<Vec<Row>> {
-        q.check()?;
         Ok(match self {
             Exec::SqliteConn(c) => q.sqlite().fetch_all(&mut **c).await?.into_iter().map(Row::Sqlite).collect(),
             Exec::SqliteTx(c) => q.sqlite().fetch_all(&mut **c).await?.into_iter().map(Row::Sqlite).collect(),
@@ -397,7 +390,6 @@ impl Exec {
     }
 
     pub(crate) async fn fetch_optional(&mut self, q: Q) -> StoreResult<Option<Row>> {
-        q.check()?;
         Ok(match self {
             Exec::SqliteConn(c) => q.sqlite().fetch_optional(&mut **c).await?.map(Row::Sqlite),
             Exec::SqliteTx(c) => q.sqlite().fetch_optional(&mut **c).await?.map(Row::Sqlite),
@@ -412,7 +404,6 @@ impl Exec {
 
     /// Run a statement; returns the number of affected rows.
     pub(crate) async fn execute(&mut self, q: Q) -> StoreResult<u64> {
-        q.check()?;
         Ok(match self {
             Exec::SqliteConn(c) => q.sqlite().execute(&mut **c).await?.rows_affected(),
             Exec::SqliteTx(c) => q.sqlite().execute(&mut **c).await?.rows_affected(),

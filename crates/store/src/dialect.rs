@@ -48,3 +48,24 @@ pub(crate) fn migration_lock(backend: Backend) -> Option<&'static str> {
         Backend::Postgres => Some("SELECT pg_advisory_xact_lock(7301170001)"),
     }
 }
+
+/// Text as PostgreSQL can hold it. Its `text` type has no NUL character
+/// and refuses a value with one ("invalid byte sequence"), which would turn
+/// a stray `%00` in an id, a filter or a login e-mail into a server error.
+/// Nothing Tier0 stores contains a NUL (validated text refuses control
+/// characters), so such a value can only be a lookup or filter that matches
+/// nothing, on either database, or a key (a sign-in throttle bucket) that
+/// only has to stay the same: binding U+FFFD in its place keeps both true.
+/// SQLite takes NUL as it is.
+pub(crate) fn pg_text(s: String) -> String {
+    if s.contains('\0') { s.replace('\0', "\u{FFFD}") } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pg_text_has_no_nul() {
+        assert_eq!(super::pg_text("a\0b\0".into()), "a\u{FFFD}b\u{FFFD}");
+        assert_eq!(super::pg_text("plain é".into()), "plain é");
+    }
+}

@@ -17,11 +17,6 @@ pub enum StoreError {
     /// A stored value could not be read back as expected.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
-    /// A text argument holds a NUL character, which PostgreSQL cannot store
-    /// (and SQLite would store differently): refused on both, before the
-    /// statement runs, so the client gets a 400 instead of a database error.
-    #[error("text must not contain NUL characters")]
-    NulInText,
     /// Start-up problems (bad URL, failed migration) with a clear message.
     #[error("{0}")]
     Setup(String),

@@ -102,19 +102,13 @@ impl SmtpSink {
         self.dir.path().join("mail")
     }
 
-    /// Every message received so far.
+    /// Every message received so far, oldest first.
     pub fn messages(&self) -> Vec<Mail> {
         let mut out = Vec::new();
         for sub in ["new", "cur"] {
             if let Ok(rd) = std::fs::read_dir(self.maildir().join(sub)) {
-                // In arrival order: maildir names start with whole seconds, so
-                // sort by modification time (nanoseconds) first.
-                let mut files: Vec<_> = rd
-                    .filter_map(Result::ok)
-                    .map(|e| (e.metadata().and_then(|m| m.modified()).ok(), e.path()))
-                    .collect();
-                files.sort();
-                let files = files.into_iter().map(|(_, p)| p);
+                let mut files: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
+                files.sort_by_key(|f| arrival(f));
                 for f in files {
                     if let Ok(raw) = std::fs::read_to_string(&f) {
                         out.push(Mail { raw });
@@ -142,5 +136,33 @@ impl Drop for SmtpSink {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// When a maildir file arrived. Python's `mailbox.Maildir` names it
+/// `SECONDS.M<microseconds>P<pid>Q<count>.<host>` without zero padding, so
+/// sorting names as text puts two messages of one second in the wrong order
+/// whenever their microseconds have different numbers of digits.
+fn arrival(path: &std::path::Path) -> (u64, u64, u64, String) {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+    let mut parts = name.splitn(3, '.');
+    let secs = parts.next().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
+    let uniq = parts.next().unwrap_or_default();
+    let field = |tag: char| -> u64 {
+        uniq.split_once(tag)
+            .map(|(_, rest)| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(u64::MAX)
+    };
+    (secs, field('M'), field('Q'), name)
+}
+
+#[cfg(test)]
+mod arrival_tests {
+    #[test]
+    fn maildir_names_sort_by_time() {
+        let p = |s: &str| super::arrival(std::path::Path::new(s));
+        assert!(p("1733280000.M99999P7Q1.host") < p("1733280000.M100000P7Q2.host"));
+        assert!(p("1733280000.M999999P7Q3.host") < p("1733280001.M5P7Q4.host"));
     }
 }

@@ -2,7 +2,7 @@
 //! whose rejections use it too (malformed JSON → 400, wrong content type →
 //! 415, too large → 413, invalid fields → 422).
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
@@ -112,10 +112,66 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(rej) => Err(json_rejection(rej)),
+        if !is_json_content_type(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send JSON with Content-Type: application/json.",
+            ));
         }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(bytes_rejection)?;
+        // Malformed JSON is 400 whatever its shape would have been.
+        if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                "The request body is not valid JSON.",
+            ));
+        }
+        // Every request body of the API is a JSON object. serde would also
+        // read a struct from an array of its fields in order (`[null, null]`),
+        // which no client means and the OpenAPI document does not allow.
+        // At the top this gets its own message; deeper, `strict_json` says
+        // which field.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "validation_failed".into(),
+                message: "Some fields are not valid.".into(),
+                fields: Some(BTreeMap::from([("body".to_owned(), "must be a JSON object".to_owned())])),
+                retry_after: None,
+            });
+        }
+        // Nested structs refuse arrays too (see `strict_json`).
+        match crate::strict_json::from_slice::<T>(&bytes) {
+            Ok(v) => Ok(Json(v)),
+            Err(crate::strict_json::ReadError::Data(text)) => {
+                let (field, why) = describe_data_error(&text);
+                Err(ApiError {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    code: "validation_failed".into(),
+                    message: "Some fields are not valid.".into(),
+                    fields: Some(BTreeMap::from([(field, why)])),
+                    retry_after: None,
+                })
+            }
+            Err(_) => {
+                Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "The request body is not valid JSON."))
+            }
+        }
+    }
+}
+
+/// `application/json` or `application/<anything>+json`, as axum's own
+/// extractor accepts.
+fn is_json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(v) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", sub)) => sub == "json" || sub.ends_with("+json"),
+        _ => false,
     }
 }
 
@@ -125,36 +181,11 @@ impl<T: Serialize> IntoResponse for Json<T> {
     }
 }
 
-fn json_rejection(rej: JsonRejection) -> ApiError {
-    use StatusCode as S;
-    match rej {
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            S::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Send JSON with Content-Type: application/json.",
-        ),
-        JsonRejection::JsonSyntaxError(_) => {
-            ApiError::new(S::BAD_REQUEST, "malformed_json", "The request body is not valid JSON.")
-        }
-        JsonRejection::JsonDataError(e) => {
-            let text = e.body_text();
-            let (field, why) = describe_data_error(&text);
-            ApiError {
-                status: S::UNPROCESSABLE_ENTITY,
-                code: "validation_failed".into(),
-                message: "Some fields are not valid.".into(),
-                fields: Some(BTreeMap::from([(field, why)])),
-                retry_after: None,
-            }
-        }
-        JsonRejection::BytesRejection(e) => {
-            if e.status() == S::PAYLOAD_TOO_LARGE {
-                ApiError::new(S::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large.")
-            } else {
-                ApiError::new(S::BAD_REQUEST, "bad_request", "The request body could not be read.")
-            }
-        }
-        _ => ApiError::new(S::BAD_REQUEST, "bad_request", "The request body could not be read."),
+fn bytes_rejection(e: BytesRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large.")
+    } else {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "The request body could not be read.")
     }
 }
 

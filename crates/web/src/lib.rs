@@ -12,6 +12,7 @@ pub mod middleware;
 pub mod pages;
 pub mod sections;
 pub mod serve;
+mod strict_json;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

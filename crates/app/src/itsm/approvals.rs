@@ -32,6 +32,8 @@ pub const MAX_STAGE_APPROVERS: usize = 200;
 pub struct ApprovalQuery {
     /// `pending` (default), `approved`, `rejected`, `decided` or `all`.
     pub state: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -41,6 +43,7 @@ pub struct ApprovalQuery {
 pub struct DecisionInput {
     /// `approve` or `reject`.
     #[serde(default)]
+    #[schema(min_length = 1)]
     pub decision: String,
     /// Shown to the requester (a rejection's reason).
     #[serde(default)]

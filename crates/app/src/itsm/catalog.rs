@@ -29,6 +29,8 @@ pub struct CatalogQuery {
     /// visibility.
     #[serde(default)]
     pub all: Option<bool>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -36,6 +38,7 @@ pub struct CatalogQuery {
 /// A new catalog item.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct CatalogItemInput {
+    #[schema(min_length = 1)]
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -86,6 +89,7 @@ pub struct CatalogItemPatch {
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct CategoryInput {
+    #[schema(min_length = 1)]
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,

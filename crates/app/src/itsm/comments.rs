@@ -15,6 +15,8 @@ use tier0_domain::{Limit, PlainText, RecordId};
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct CommentQuery {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -23,6 +25,7 @@ pub struct CommentQuery {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct CommentInput {
     #[serde(default)]
+    #[schema(min_length = 1)]
     pub body: String,
     /// An internal note, visible to agents only (needs `itsm:fulfill`).
     #[serde(default)]

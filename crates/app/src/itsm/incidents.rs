@@ -20,6 +20,8 @@ pub struct IncidentQuery {
     pub from_requests: Option<bool>,
     /// `INC-3`, or words of the title.
     pub q: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -29,6 +31,7 @@ pub struct IncidentQuery {
 pub struct IncidentInput {
     /// 1–200 characters.
     #[serde(default)]
+    #[schema(min_length = 1)]
     pub title: String,
     #[serde(default)]
     pub description: Option<String>,

@@ -149,6 +149,8 @@ pub struct NotificationQuery {
     /// Only unread ones.
     #[serde(default)]
     pub unread: Option<bool>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

@@ -30,6 +30,7 @@ use tier0_store::{TenantRead, TenantWrite};
 pub struct NewRequestInput {
     /// 1–200 characters after trimming.
     #[serde(default)]
+    #[schema(min_length = 1)]
     pub title: String,
     #[serde(default)]
     pub details: Option<String>,
@@ -67,6 +68,8 @@ pub struct RequestListQuery {
     pub q: Option<String>,
     /// Only active requests past their due time, most overdue first.
     pub overdue: Option<bool>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -93,6 +96,7 @@ pub struct RequestPatch {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct TransitionInput {
     #[serde(default)]
+    #[schema(min_length = 1)]
     pub to: String,
     /// A public comment recorded with the change.
     #[serde(default)]

@@ -15,6 +15,7 @@ use tier0_store::catalog::WorkflowRow;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct WorkflowInput {
+    #[schema(min_length = 1)]
     pub name: String,
     pub stages: Vec<StageInput>,
 }
@@ -31,6 +32,8 @@ pub struct WorkflowPatch {
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct WorkflowQuery {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

@@ -17,6 +17,7 @@ pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> 
 /// A new article.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ArticleInput {
+    #[schema(min_length = 1)]
     pub title: String,
     #[serde(default)]
     pub body_markdown: Option<String>,
@@ -73,6 +74,8 @@ pub struct ArticleListQuery {
     pub mine: Option<bool>,
     /// Substring of the title.
     pub q: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

@@ -14,7 +14,9 @@ use tier0_store::kb::{KnownErrorFields, KnownErrorFilter, KnownErrorRow, NewRevi
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct KnownErrorInput {
+    #[schema(min_length = 1)]
     pub title: String,
+    #[schema(min_length = 1)]
     pub symptoms: String,
     #[serde(default)]
     pub workaround: Option<String>,
@@ -55,6 +57,8 @@ pub struct KnownErrorPatch {
 pub struct KnownErrorListQuery {
     /// Substring of the title.
     pub q: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

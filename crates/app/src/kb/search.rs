@@ -18,6 +18,7 @@ pub struct SearchInput {
     pub query: String,
     /// 1–50, default 10.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 50)]
     pub limit: Option<i64>,
     #[serde(default)]
     pub category: Option<String>,
@@ -61,6 +62,7 @@ pub struct SuggestQuery {
     pub q: Option<String>,
     /// 1–10, default 5.
     #[serde(default)]
+    #[param(minimum = 1, maximum = 10)]
     pub limit: Option<i64>,
 }
 
@@ -82,8 +84,11 @@ pub struct SuggestOut {
 pub struct ZeroResultsQuery {
     /// Look back this many days (1–365, default 30).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 365)]
     pub days: Option<i64>,
+    /// 1–200 (default 50).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 

@@ -14,6 +14,7 @@ use tier0_store::portal::AnnouncementFields;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct AnnouncementInput {
     /// 1–500 characters of plain text.
+    #[schema(min_length = 1)]
     pub body: String,
     /// `https://…` or a path on this site (`/…`).
     #[serde(default)]

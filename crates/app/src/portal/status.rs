@@ -24,6 +24,7 @@ pub const UPCOMING_MAINTENANCE: i64 = 20;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ServiceInput {
     /// 1–80 characters, unique in the organisation.
+    #[schema(min_length = 1)]
     pub name: String,
     /// Up to 500 characters of plain text.
     #[serde(default)]
@@ -55,6 +56,7 @@ pub struct ServicePatch {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct MaintenanceInput {
     /// 1–120 characters.
+    #[schema(min_length = 1)]
     pub title: String,
     /// Up to 2000 characters of plain text.
     #[serde(default)]
@@ -73,13 +75,17 @@ pub struct MaintenanceInput {
 /// A public note on a service, to create or to replace.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NoteInput {
+    #[schema(min_length = 1)]
     pub service_id: String,
     /// 1–2000 characters of plain text.
+    #[schema(min_length = 1)]
     pub body: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -88,6 +94,8 @@ pub struct ListQuery {
 pub struct NoteQuery {
     /// Only notes on this service.
     pub service_id: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

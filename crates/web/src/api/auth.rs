@@ -109,7 +109,8 @@ pub async fn forgot_password(
 
 #[utoipa::path(post, path = "/api/auth/reset-password", tag = "auth", request_body = ResetInput,
     responses((status = 200, body = SessionOut), (status = 400, body = ErrorBody, description = "`invalid_token`"),
-              (status = 401, body = ErrorBody, description = "`totp_required` / `invalid_totp`"), (status = 422, body = ErrorBody)))]
+              (status = 401, body = ErrorBody, description = "`totp_required` / `invalid_totp`"), (status = 422, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "Too many wrong codes (the sign-in throttle); see Retry-After")))]
 pub async fn reset_password(
     State(st): State<AppState>,
     c: Caller,
@@ -133,7 +134,9 @@ pub async fn patch_me(State(st): State<AppState>, c: Caller, Json(input): Json<P
 }
 
 #[utoipa::path(post, path = "/api/me/password", tag = "me", request_body = PasswordChange, security(("bearer" = []), ("cookie" = [])),
-    responses((status = 204, description = "Changed; other sessions revoked"), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "Changed; other sessions revoked"), (status = 401, body = ErrorBody),
+              (status = 422, body = ErrorBody, description = "`current_password` is not correct, or the new one is too weak"),
+              (status = 429, body = ErrorBody, description = "Too many wrong passwords (the sign-in throttle); see Retry-After")))]
 pub async fn change_password(
     State(st): State<AppState>,
     c: Caller,
@@ -175,7 +178,9 @@ pub async fn totp_enable(
 }
 
 #[utoipa::path(post, path = "/api/me/totp/disable", tag = "me", request_body = PasswordConfirm, security(("bearer" = []), ("cookie" = [])),
-    responses((status = 204, description = "Two-factor sign-in off"), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "Two-factor sign-in off"), (status = 401, body = ErrorBody),
+              (status = 422, body = ErrorBody, description = "`password` is not correct"),
+              (status = 429, body = ErrorBody, description = "Too many wrong passwords (the sign-in throttle); see Retry-After")))]
 pub async fn totp_disable(
     State(st): State<AppState>,
     c: Caller,

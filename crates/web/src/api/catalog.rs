@@ -38,7 +38,7 @@ pub async fn create_catalog_item(
 }
 
 #[utoipa::path(get, path = "/api/itsm/catalog/{id}", tag = "catalog", params(("id" = String, Path)), security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = CatalogItem), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CatalogItem), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "Signed in, but the role lacks the permission (roles are editable)"), (status = 404, body = ErrorBody)))]
 pub async fn get_catalog_item(
     State(st): State<AppState>,
     c: Caller,
@@ -92,7 +92,7 @@ pub async fn create_category(
 
 #[utoipa::path(get, path = "/api/itsm/catalog/categories/{id}", tag = "catalog", params(("id" = String, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = Category), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Category), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "Signed in, but the role lacks the permission (roles are editable)"), (status = 404, body = ErrorBody)))]
 pub async fn get_category(State(st): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<Category>> {
     Ok(Json(st.app.get_category(c.ctx.can()?, &id).await?))
 }

@@ -53,7 +53,7 @@ pub async fn create_article(
 
 #[utoipa::path(get, path = "/api/itsm/kb/articles/{id}", tag = "knowledge", params(("id" = String, Path), FromSearch),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = Article), (status = 401, body = ErrorBody),
+    responses((status = 200, body = Article), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "Signed in, but the role lacks the permission (roles are editable)"),
               (status = 404, body = ErrorBody, description = "Absent, or not published and the caller is not an author")))]
 pub async fn get_article(
     State(st): State<AppState>,
@@ -144,7 +144,7 @@ pub async fn create_known_error(
 
 #[utoipa::path(get, path = "/api/itsm/kb/known-errors/{id}", tag = "knowledge", params(("id" = String, Path), FromSearch),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = KnownError), (status = 401, body = ErrorBody),
+    responses((status = 200, body = KnownError), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "Signed in, but the role lacks the permission (roles are editable)"),
               (status = 404, body = ErrorBody, description = "Absent, or internal and the caller is not staff")))]
 pub async fn get_known_error(
     State(st): State<AppState>,

@@ -46,6 +46,7 @@ struct ApiDoc;
 /// Every API route with its OpenAPI description.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(system::openapi))
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
@@ -128,14 +129,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(kb::zero_results))
 }
 
-/// Routes outside the tenant and the OpenAPI document.
+/// Routes outside the tenant and the OpenAPI document (`/healthz`,
+/// `/readyz`, `/metrics`).
 pub fn system_routes() -> axum::Router<AppState> {
     use axum::routing::get;
     axum::Router::new()
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
         .route("/metrics", get(system::metrics))
-        .route("/api/openapi.json", get(system::openapi))
 }
 
 /// Responses any operation can give because of what every request passes

@@ -56,7 +56,7 @@ pub async fn list_agents(State(st): State<AppState>, c: Caller) -> ApiResult<Jso
 }
 
 #[utoipa::path(get, path = "/api/itsm/requests/{id}", tag = "requests", params(("id" = String, Path)), security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = RequestDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = RequestDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "Signed in, but the role lacks the permission (roles are editable)"), (status = 404, body = ErrorBody)))]
 pub async fn get_request(
     State(st): State<AppState>,
     c: Caller,
@@ -97,7 +97,8 @@ pub async fn transition_request(
 #[utoipa::path(get, path = "/api/itsm/requests/{id}/comments", tag = "requests", params(("id" = String, Path), CommentQuery),
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = Page<Comment>, description = "Oldest first; internal notes only for agents"),
-              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "Signed in, but the role lacks the permission (roles are editable)"), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 pub async fn list_comments(
     State(st): State<AppState>,
     c: Caller,
@@ -230,9 +231,11 @@ fn content_disposition(name: &str) -> HeaderValue {
 
 #[utoipa::path(get, path = "/api/itsm/requests/{id}/attachments/{aid}", tag = "requests",
     params(("id" = String, Path), ("aid" = String, Path)), security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, description = "The file, as a download (`Content-Disposition: attachment`, `nosniff`)",
-               content_type = "application/octet-stream"),
-              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "The file, as a download (`Content-Disposition: attachment`, `nosniff`). \
+               Served as its detected type when that is a common document, image, archive or media type, \
+               else as `application/octet-stream`",
+               content_type = "*/*"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "Signed in, but the role lacks the permission (roles are editable)"), (status = 404, body = ErrorBody)))]
 pub async fn download_attachment(
     State(st): State<AppState>,
     c: Caller,

@@ -40,6 +40,10 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
     res
 }
 
+/// This document. It is an `/api` route like the others, so it is in the
+/// document too (and, like them, needs a known tenant host).
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system",
+    responses((status = 200, description = "The OpenAPI 3.1 document of the whole API", content_type = "application/json")))]
 pub async fn openapi(State(st): State<AppState>) -> Response {
     let mut res = st.openapi.as_str().to_owned().into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
