@@ -167,8 +167,10 @@ fn char_end(text: &str, start: usize, max_chars: usize) -> usize {
     }
 }
 
+/// The start of the word after the whitespace at or after `i` (`i` when
+/// there is none). Whitespace may be wider than a byte (U+00A0, U+3000).
 fn word_start(text: &str, i: usize) -> usize {
-    text[i..].find(char::is_whitespace).map_or(i, |ws| i + ws + 1).min(text.len())
+    text[i..].char_indices().find(|(_, c)| c.is_whitespace()).map_or(i, |(ws, c)| i + ws + c.len_utf8())
 }
 
 /// HTML-escape, collapsing runs of whitespace (line breaks of the source)
@@ -237,6 +239,14 @@ mod tests {
     fn no_match_gives_the_opening() {
         let s = snippet("Line one\n\nline two", &hl(&["zzz"]), 200);
         assert_eq!(s, "Line one line two");
+    }
+
+    #[test]
+    fn context_may_start_after_wide_whitespace() {
+        // U+00A0 is two bytes: the word after it starts two bytes on.
+        let text = format!("{}\u{a0}match here", "é".repeat(60));
+        let s = snippet(&text, &hl(&["match"]), 20);
+        assert!(s.contains("<mark>match</mark>"), "{s}");
     }
 
     proptest! {
