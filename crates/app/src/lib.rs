@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod itsm;
 pub mod kb;
+pub mod local_cache;
 pub mod mail;
 pub mod portal;
 pub mod system;
@@ -22,7 +23,7 @@ pub use tenants::Tenant;
 pub use tier0_store::PoolStats;
 
 use std::sync::Arc;
-use tier0_domain::{Clock, Random, RecordId, Timestamp};
+use tier0_domain::{Clock, Random, RecordId, TenantId, Timestamp, UserId};
 use tier0_store::{Store, TenantWrite};
 
 /// Settings the use cases need.
@@ -97,6 +98,14 @@ pub(crate) struct Inner {
     pub(crate) dummy_hash: String,
     pub(crate) mail_wake: tokio::sync::Notify,
     pub(crate) portal: portal::PortalCache,
+    pub(crate) catalog: itsm::catalog_view::CatalogCache,
+    /// Sessions by (tenant, token hash); see [`local_cache`].
+    pub(crate) sessions: local_cache::LocalCache<(TenantId, String), tier0_store::sessions::SessionRecord>,
+    /// Page-header badges by (tenant, user).
+    pub(crate) badges: local_cache::LocalCache<(TenantId, UserId), itsm::notify::PageBadges>,
+    /// Which of the current announcements a user dismissed, by (tenant,
+    /// user): (the announcements asked about, the dismissed ones).
+    pub(crate) dismissed: local_cache::LocalCache<(TenantId, UserId), portal::Dismissed>,
     pub(crate) kb: kb::KbState,
 }
 
@@ -119,6 +128,7 @@ impl App {
         )
         .map_err(AppError::internal)?;
         let kb = kb::KbState::new(&config.kb)?;
+        let single_writer = store.backend() == tier0_store::Backend::Sqlite;
         Ok(Self(Arc::new(Inner {
             store,
             clock,
@@ -129,6 +139,10 @@ impl App {
             dummy_hash,
             mail_wake: tokio::sync::Notify::new(),
             portal: portal::PortalCache::default(),
+            catalog: Default::default(),
+            sessions: local_cache::LocalCache::new(single_writer),
+            badges: local_cache::LocalCache::new(single_writer),
+            dismissed: local_cache::LocalCache::new(single_writer),
             kb,
         })))
     }

@@ -81,21 +81,26 @@ pub enum TaskState {
 }
 
 impl TenantRead {
-    /// Whether `user` (holding `role`) takes part in approvals: named in a
-    /// workflow stage, in person or by role, or asked for a decision before.
-    pub async fn is_approver(&mut self, user: &UserId, role: &tier0_domain::RoleId) -> StoreResult<bool> {
+    /// What the page header shows `user` (holding `role`), in one round
+    /// trip: their unread notifications, and whether they take part in
+    /// approvals (named in a workflow stage, in person or by role, or asked
+    /// for a decision before).
+    pub async fn page_badges(&mut self, user: &UserId, role: &tier0_domain::RoleId) -> StoreResult<(i64, bool)> {
         // Stages are JSON arrays of ids; ids are ULIDs, so they hold no LIKE
         // wildcards.
         let q = self
-            .q("SELECT COUNT(*) AS n FROM (\
-                  SELECT d.id FROM approval_decisions d WHERE d.tenant_id = $1 AND d.approver_id = $2 \
-                  UNION ALL \
-                  SELECT w.id FROM approval_workflows w WHERE w.tenant_id = $1 AND (w.stages LIKE $3 OR w.stages LIKE $4) \
-                  LIMIT 1) t")
+            .q("SELECT \
+                  (SELECT COUNT(*) FROM notifications n WHERE n.tenant_id = $1 AND n.user_id = $2 AND n.read_at IS NULL) AS unread, \
+                  (SELECT COUNT(*) FROM (\
+                    SELECT d.id FROM approval_decisions d WHERE d.tenant_id = $1 AND d.approver_id = $2 \
+                    UNION ALL \
+                    SELECT w.id FROM approval_workflows w WHERE w.tenant_id = $1 AND (w.stages LIKE $3 OR w.stages LIKE $4) \
+                    LIMIT 1) t) AS approver")
             .bind(user)
             .bind(format!("%\"{}\"%", user.as_str()))
             .bind(format!("%\"{}\"%", role.as_str()));
-        Ok(self.ex.fetch_one(q).await?.get::<i64>("n")? > 0)
+        let row = self.ex.fetch_one(q).await?;
+        Ok((row.get::<i64>("unread")?, row.get::<i64>("approver")? > 0))
     }
 
     pub async fn get_approval_for_request(&mut self, request: &RequestId) -> StoreResult<Option<ApprovalRow>> {

@@ -4,7 +4,6 @@
 use crate::db::{Q, Row};
 use crate::error::StoreResult;
 use crate::scoped::{TenantRead, TenantWrite};
-use crate::users::like_pattern;
 use std::collections::HashMap;
 use tier0_domain::itsm::FormField;
 use tier0_domain::itsm::records::{CatalogItem, Category, StoredStage};
@@ -46,22 +45,6 @@ fn item_from(r: &Row) -> StoreResult<CatalogItem> {
     })
 }
 
-/// Which catalog items to list.
-#[derive(Debug, Clone, Default)]
-pub struct ItemFilter {
-    /// Substring of name or description, case-insensitive.
-    pub q: Option<String>,
-    pub category_id: Option<CategoryId>,
-    /// Only published items.
-    pub published_only: bool,
-    /// Only items visible to this role (no role restriction, or this role
-    /// listed). `None`: no visibility filter (catalog managers).
-    pub visible_to: Option<RoleId>,
-    /// Keyset: after this (name, id).
-    pub after: Option<(String, String)>,
-    pub limit: i64,
-}
-
 /// A catalog item to write (insert or full update).
 pub struct ItemRow<'a> {
     pub id: &'a CatalogItemId,
@@ -92,41 +75,47 @@ impl TenantRead {
         self.ex.fetch_optional(q).await?.as_ref().map(category_from).transpose()
     }
 
-    /// Items by name, then id.
-    pub async fn list_catalog_items(&mut self, f: &ItemFilter) -> StoreResult<Vec<CatalogItem>> {
-        let mut q = Q::new(ITEM_COLS).bind(&self.tenant);
-        q.push_sql("WHERE i.tenant_id = $1 AND i.archived = FALSE");
-        if f.published_only {
-            q.push_sql(" AND i.published = TRUE");
+    /// Every live (not deleted) item by name then id, each with the ids of
+    /// the roles it is restricted to (empty: everyone) and their names in
+    /// `visible_to_roles`: at most `limit` items, in two queries. The
+    /// application filters this in memory (see `tier0_app::itsm::catalog`).
+    pub async fn list_live_catalog(&mut self, limit: i64) -> StoreResult<Vec<(CatalogItem, Vec<RoleId>)>> {
+        let mut q = Q::new(ITEM_COLS).bind(&self.tenant).bind(limit);
+        q.push_sql("WHERE i.tenant_id = $1 AND i.archived = FALSE ORDER BY i.name, i.id LIMIT $2");
+        let items: Vec<CatalogItem> = self.ex.fetch_all(q).await?.iter().map(item_from).collect::<StoreResult<_>>()?;
+        let q = self.q("SELECT v.item_id, v.role_id, r.name FROM catalog_item_roles v \
+             JOIN roles r ON r.tenant_id = v.tenant_id AND r.id = v.role_id \
+             JOIN catalog_items i ON i.tenant_id = v.tenant_id AND i.id = v.item_id \
+             WHERE v.tenant_id = $1 AND i.archived = FALSE ORDER BY r.name, v.role_id");
+        let mut by_item: HashMap<String, (Vec<RoleId>, Vec<String>)> = HashMap::new();
+        for r in self.ex.fetch_all(q).await? {
+            let e = by_item.entry(r.get::<String>("item_id")?).or_default();
+            e.0.push(RoleId::new(r.get::<String>("role_id")?));
+            e.1.push(r.get("name")?);
         }
-        if let Some(c) = &f.category_id {
-            let n = q.push_bind(c);
-            q.push_sql(&format!(" AND i.category_id = ${n}"));
-        }
-        if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let n = q.push_bind(like_pattern(text));
-            q.push_sql(&format!(
-                " AND (lower(i.name) LIKE ${n} ESCAPE '\\' OR lower(i.description) LIKE ${n} ESCAPE '\\')"
-            ));
-        }
-        if let Some(role) = &f.visible_to {
-            let n = q.push_bind(role);
-            q.push_sql(&format!(
-                " AND (NOT EXISTS (SELECT 1 FROM catalog_item_roles v WHERE v.tenant_id = i.tenant_id AND v.item_id = i.id) \
-                   OR EXISTS (SELECT 1 FROM catalog_item_roles v WHERE v.tenant_id = i.tenant_id AND v.item_id = i.id AND v.role_id = ${n}))"
-            ));
-        }
-        if let Some((name, id)) = &f.after {
-            let a = q.push_bind(name.as_str());
-            let b = q.push_bind(id.as_str());
-            q.push_sql(&format!(" AND (i.name > ${a} OR (i.name = ${a} AND i.id > ${b}))"));
-        }
-        let n = q.push_bind(f.limit);
-        q.push_sql(&format!(" ORDER BY i.name, i.id LIMIT ${n}"));
-        let mut items: Vec<CatalogItem> =
-            self.ex.fetch_all(q).await?.iter().map(item_from).collect::<StoreResult<_>>()?;
-        self.fill_item_roles(&mut items).await?;
-        Ok(items)
+        Ok(items
+            .into_iter()
+            .map(|mut it| {
+                let (ids, names) = by_item.remove(it.id.as_str()).unwrap_or_default();
+                it.visible_to_roles = names;
+                (it, ids)
+            })
+            .collect())
+    }
+
+    /// Live items only this role, among others, may see.
+    pub async fn count_items_restricted_to_role(&mut self, role: &RoleId) -> StoreResult<i64> {
+        let q = self.q(
+            "SELECT COUNT(*) AS n FROM catalog_item_roles v JOIN catalog_items i ON i.tenant_id = v.tenant_id AND i.id = v.item_id \
+             WHERE v.tenant_id = $1 AND v.role_id = $2 AND i.archived = FALSE",
+        );
+        self.ex.fetch_one(q.bind(role)).await?.get("n")
+    }
+
+    /// Number of live items (for the catalog's size limit).
+    pub async fn count_live_catalog_items(&mut self) -> StoreResult<i64> {
+        let q = self.q("SELECT COUNT(*) AS n FROM catalog_items WHERE tenant_id = $1 AND archived = FALSE");
+        self.ex.fetch_one(q).await?.get("n")
     }
 
     /// A live (not deleted) item, published or not.

@@ -19,6 +19,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
 use std::borrow::Cow;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Connection settings.
@@ -49,6 +50,18 @@ enum Pools {
 pub struct Db {
     pools: Pools,
     url: DatabaseUrl,
+}
+
+static WRITE_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// A number that changes after every write transaction this process
+/// commits (every write goes through [`Db::writer`] and `Exec::commit`).
+/// Something read while it had one value is unchanged by this process for
+/// as long as it keeps that value; on SQLite, where this process is the
+/// only writer, that makes read-through caches exact (see
+/// `tier0_app::local_cache`).
+pub fn write_generation() -> u64 {
+    WRITE_GENERATION.load(Ordering::Acquire)
 }
 
 /// Pool occupancy, for `/metrics`.
@@ -432,13 +445,16 @@ impl Exec {
         Ok(())
     }
 
-    /// Commit a transaction (a no-op on a plain connection).
+    /// Commit a transaction (a no-op on a plain connection), then advance
+    /// [`write_generation`] — also when the commit failed, as it may have
+    /// landed all the same.
     pub(crate) async fn commit(self) -> StoreResult<()> {
-        match self {
-            Exec::SqliteTx(t) => t.commit().await?,
-            Exec::PgTx(t) => t.commit().await?,
-            Exec::SqliteConn(_) | Exec::PgConn(_) => {}
-        }
-        Ok(())
+        let result = match self {
+            Exec::SqliteTx(t) => t.commit().await,
+            Exec::PgTx(t) => t.commit().await,
+            Exec::SqliteConn(_) | Exec::PgConn(_) => Ok(()),
+        };
+        WRITE_GENERATION.fetch_add(1, Ordering::AcqRel);
+        Ok(result?)
     }
 }

@@ -33,7 +33,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod users;
 
-pub use db::{Db, DbOptions, PoolStats};
+pub use db::{Db, DbOptions, PoolStats, write_generation};
 pub use error::{StoreError, StoreResult};
 pub use migrate::latest_version;
 pub use scoped::{TenantHandle, TenantRead, TenantWrite};

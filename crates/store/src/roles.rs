@@ -84,7 +84,15 @@ impl TenantWrite {
     /// Delete a custom role (built-in roles are never deleted). Returns
     /// whether a row went; a role still held by users is
     /// `StoreError::MissingReference` (the users' foreign key).
+    /// Restrictions of deleted catalog items to the role go with it (live
+    /// items restricted to it must be changed first: see
+    /// [`TenantRead::count_items_restricted_to_role`]).
     pub async fn delete_custom_role(&mut self, id: &RoleId) -> StoreResult<bool> {
+        let q = self
+            .q("DELETE FROM catalog_item_roles WHERE tenant_id = $1 AND role_id = $2 AND item_id IN \
+                (SELECT i.id FROM catalog_items i WHERE i.tenant_id = $1 AND i.archived = TRUE)")
+            .bind(id);
+        self.ex.execute(q).await?;
         let q = self.q("DELETE FROM roles WHERE tenant_id = $1 AND id = $2 AND builtin = FALSE").bind(id);
         Ok(self.ex.execute(q).await? == 1)
     }

@@ -141,7 +141,8 @@ impl App {
 
     /// `DELETE /api/roles/{id}`: a custom role nobody holds. Built-in roles
     /// cannot be deleted (409 `role_builtin`); a role still held by users is
-    /// 409 `role_in_use`. Pending invites into the role are withdrawn.
+    /// 409 `role_in_use`, and so is one that live catalog items are
+    /// restricted to. Pending invites into the role are withdrawn.
     pub async fn delete_role(&self, by: Can<'_, caps::RbacManage>, id: &str) -> AppResult<()> {
         let mut tx = self.db(by.ctx).write().await?;
         let role = tx.get_role(&RoleId::new(id)).await?.ok_or(AppError::NotFound)?;
@@ -153,6 +154,13 @@ impl App {
             return Err(AppError::conflict(
                 "role_in_use",
                 format!("{members} user(s) hold this role; give them another role first"),
+            ));
+        }
+        let items = tx.count_items_restricted_to_role(&role.id).await?;
+        if items > 0 {
+            return Err(AppError::conflict(
+                "role_in_use",
+                format!("{items} catalog item(s) are shown only to this role (among others); change them first"),
             ));
         }
         let withdrawn = tx.expire_invites_for_role(&role.id, self.now()).await?;

@@ -65,9 +65,18 @@ impl App {
     async fn lookup_session(&self, tenant: &Tenant, tok: &str) -> AppResult<Option<(Principal, SessionId)>> {
         let hash = token::hash_secret(tok);
         let db = self.db_for(tenant);
-        let mut r = db.read().await?;
-        let Some(s) = r.session_by_token_hash(&hash).await? else { return Ok(None) };
-        drop(r);
+        let key = (tenant.id.clone(), hash);
+        let s = match self.0.sessions.get(&key) {
+            Some(s) => s,
+            None => {
+                let generation = self.0.sessions.generation();
+                let mut r = db.read().await?;
+                let Some(s) = r.session_by_token_hash(&key.1).await? else { return Ok(None) };
+                drop(r);
+                self.0.sessions.put(key, s.clone(), generation);
+                s
+            }
+        };
         let now = self.now();
         let idle_deadline = s.last_seen_at.plus_secs(self.0.config.session_idle_secs);
         if !s.user.active || now >= s.expires_at || now >= idle_deadline {

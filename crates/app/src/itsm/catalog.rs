@@ -1,16 +1,18 @@
 //! The service catalog: readers list what they may request; catalog
 //! managers (`catalog:manage`) edit categories, items and their forms.
 
+use super::catalog_view::{CatalogSnapshot, Selection};
 use super::{decode_cursor, double_option, paginate};
 use crate::auth::users::Page;
 use crate::error::{AppError, AppResult};
 use crate::{App, Can, Ctx, caps};
 use serde::Deserialize;
+use std::sync::Arc;
 use tier0_domain::itsm::form::{FormFieldInput, parse_form};
 use tier0_domain::itsm::records::{CatalogItem, Category};
 use tier0_domain::{CatalogItemId, CategoryId, Limit, PlainText, Principal, RoleId, ValidationError, WorkflowId};
 use tier0_store::TenantRead;
-use tier0_store::catalog::{ItemFilter, ItemRow};
+use tier0_store::catalog::ItemRow;
 
 pub const MAX_ITEM_NAME_CHARS: usize = 100;
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
@@ -19,6 +21,9 @@ pub const MAX_ICON_CHARS: usize = 64;
 pub const MAX_TARGET_HOURS: i64 = 8_760;
 pub const MAX_CATEGORY_NAME_CHARS: usize = 80;
 pub const MAX_CATEGORIES: i64 = 500;
+/// Live items per catalog: the whole catalog is served from memory (see
+/// [`super::catalog_view`]), and a person cannot browse more than this.
+pub const MAX_CATALOG_ITEMS: i64 = 5_000;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct CatalogQuery {
@@ -182,6 +187,30 @@ impl App {
         Ok(())
     }
 
+    /// The tenant's live catalog: read fresh for catalog managers (their
+    /// own edits show whichever node serves them), otherwise from the
+    /// cache.
+    async fn catalog_snapshot(&self, by: Can<'_, caps::ItsmRead>) -> AppResult<Arc<CatalogSnapshot>> {
+        let tenant = &by.ctx.tenant().id;
+        let fresh = by.allows("catalog:manage");
+        if !fresh && let Some(snap) = self.0.catalog.get(tenant) {
+            return Ok(snap);
+        }
+        let generation = self.0.catalog.generation();
+        let mut r = self.db(by.ctx).read().await?;
+        let categories = r.list_categories(MAX_CATEGORIES).await?;
+        let items = r.list_live_catalog(MAX_CATALOG_ITEMS).await?;
+        drop(r);
+        let snap = Arc::new(CatalogSnapshot::new(categories, items));
+        self.0.catalog.put(tenant, snap.clone(), generation);
+        Ok(snap)
+    }
+
+    /// Drop this tenant's cached catalog after a committed change.
+    pub(crate) fn catalog_changed(&self, ctx: &Ctx) {
+        self.0.catalog.invalidate(&ctx.tenant().id);
+    }
+
     /// `GET /api/itsm/catalog`: published items visible to the caller's
     /// role, by name. With `all=true` (needs `catalog:manage`) every live
     /// item, published or not.
@@ -194,29 +223,28 @@ impl App {
         let after = decode_cursor(q.cursor.as_deref(), 2)?.map(|v| (v[0].clone(), v[1].clone()));
         let text = q.q.as_deref().map(|s| s.trim().chars().take(200).collect::<String>()).filter(|s| !s.is_empty());
         let category_id = q.category_id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(CategoryId::new);
-        let filter = ItemFilter {
+        let selection = Selection {
             q: text,
             category_id,
             published_only: !all,
             visible_to: (!all).then(|| by.principal.user.role_id.clone()),
             after,
-            limit: limit.probe(),
+            limit: usize::try_from(limit.probe()).unwrap_or(usize::MAX),
         };
-        let items = self.db(by.ctx).read().await?.list_catalog_items(&filter).await?;
+        let items = self.catalog_snapshot(by).await?.select(&selection);
         Ok(paginate(items, limit, |i| vec![i.name.clone(), i.id.to_string()]))
     }
 
     /// `GET /api/itsm/catalog/{id}`: catalog managers see any live item;
     /// others only published items visible to their role (else 404).
     pub async fn get_catalog_item(&self, by: Can<'_, caps::ItsmRead>, id: &str) -> AppResult<CatalogItem> {
-        let mut r = self.db(by.ctx).read().await?;
-        let id = CatalogItemId::new(id);
-        let item = r.get_catalog_item(&id).await?.ok_or(AppError::NotFound)?;
-        if by.allows("catalog:manage") {
-            return Ok(item);
+        let snap = self.catalog_snapshot(by).await?;
+        let (item, roles) = snap.item(id).ok_or(AppError::NotFound)?;
+        if by.allows("catalog:manage") || (item.published && item_visible_to(roles, by.principal)) {
+            Ok(item.clone())
+        } else {
+            Err(AppError::NotFound)
         }
-        let roles = r.catalog_item_role_ids(&id).await?;
-        if item.published && item_visible_to(&roles, by.principal) { Ok(item) } else { Err(AppError::NotFound) }
     }
 
     /// An item the caller may file a request for: published and visible to
@@ -263,6 +291,12 @@ impl App {
         };
         let id: CatalogItemId = self.new_id();
         let mut tx = self.db(by.ctx).write().await?;
+        if tx.count_live_catalog_items().await? >= MAX_CATALOG_ITEMS {
+            return Err(AppError::conflict(
+                "too_many_items",
+                format!("a catalog may have at most {MAX_CATALOG_ITEMS} live items; delete unused ones first"),
+            ));
+        }
         self.check_item_refs(&mut tx, &mut v, &input.visible_to_roles).await?;
         tx.insert_catalog_item(row(&id, &v, self.now())).await?;
         tx.set_catalog_item_roles(&id, &v.roles).await?;
@@ -276,6 +310,7 @@ impl App {
         .await?;
         let item = tx.get_catalog_item(&id).await?.ok_or(AppError::NotFound)?;
         tx.commit().await?;
+        self.catalog_changed(by.ctx);
         Ok(item)
     }
 
@@ -345,6 +380,7 @@ impl App {
         .await?;
         let item = tx.get_catalog_item(&id).await?.ok_or(AppError::NotFound)?;
         tx.commit().await?;
+        self.catalog_changed(by.ctx);
         Ok(item)
     }
 
@@ -364,18 +400,18 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.catalog_changed(by.ctx);
         Ok(())
     }
 
     /// `GET /api/itsm/catalog/categories`: every category, by position.
     pub async fn list_categories(&self, by: Can<'_, caps::ItsmRead>) -> AppResult<Page<Category>> {
-        let items = self.db(by.ctx).read().await?.list_categories(MAX_CATEGORIES).await?;
-        Ok(Page { items, next_cursor: None })
+        Ok(Page { items: self.catalog_snapshot(by).await?.categories.clone(), next_cursor: None })
     }
 
     /// One category (for edit pages).
     pub async fn get_category(&self, by: Can<'_, caps::ItsmRead>, id: &str) -> AppResult<Category> {
-        self.db(by.ctx).read().await?.get_category(&CategoryId::new(id)).await?.ok_or(AppError::NotFound)
+        self.catalog_snapshot(by).await?.category(id).cloned().ok_or(AppError::NotFound)
     }
 
     /// `POST /api/itsm/catalog/categories`.
@@ -397,6 +433,7 @@ impl App {
         .await?;
         let c = tx.get_category(&id).await?.ok_or(AppError::NotFound)?;
         tx.commit().await?;
+        self.catalog_changed(by.ctx);
         Ok(c)
     }
 
@@ -426,6 +463,7 @@ impl App {
         .await?;
         let c = tx.get_category(&id).await?.ok_or(AppError::NotFound)?;
         tx.commit().await?;
+        self.catalog_changed(by.ctx);
         Ok(c)
     }
 
@@ -445,6 +483,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.catalog_changed(by.ctx);
         Ok(())
     }
 

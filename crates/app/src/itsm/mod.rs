@@ -41,6 +41,7 @@
 pub mod approvals;
 pub mod attachments;
 pub mod catalog;
+pub mod catalog_view;
 pub mod comments;
 pub mod incidents;
 pub mod notify;

@@ -15,6 +15,13 @@ use tier0_domain::{Limit, NotificationPrefs, RecordId, RequestId, User, UserId};
 use tier0_store::notifications::NewNotification;
 use tier0_store::{TenantRead, TenantWrite};
 
+/// What the page header shows a signed-in caller.
+#[derive(Debug, Clone, Copy)]
+pub struct PageBadges {
+    pub unread: i64,
+    pub approver: bool,
+}
+
 /// Which preference decides whether a note is also e-mailed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EmailPref {
@@ -183,16 +190,20 @@ impl App {
         Ok(NotificationPage { items, next_cursor, unread_count })
     }
 
-    /// The caller's unread count (for a badge in the page header).
-    pub async fn unread_notification_count(&self, me: SignedIn<'_>) -> AppResult<i64> {
-        Ok(self.db(me.ctx).read().await?.count_unread_notifications(me.user_id()).await?)
-    }
-
-    /// Whether the caller has approvals to look at (the portal shows the
-    /// Approvals tab only to them).
-    pub async fn is_approver(&self, me: SignedIn<'_>) -> AppResult<bool> {
+    /// The page header's badges for the caller: unread notifications, and
+    /// whether they have approvals to look at (the portal shows the
+    /// Approvals tab only to them). One query.
+    pub async fn page_badges(&self, me: SignedIn<'_>) -> AppResult<PageBadges> {
         let user = &me.principal.user;
-        Ok(self.db(me.ctx).read().await?.is_approver(&user.id, &user.role_id).await?)
+        let key = (me.ctx.tenant().id.clone(), user.id.clone());
+        if let Some(b) = self.0.badges.get(&key) {
+            return Ok(b);
+        }
+        let generation = self.0.badges.generation();
+        let (unread, approver) = self.db(me.ctx).read().await?.page_badges(&user.id, &user.role_id).await?;
+        let b = PageBadges { unread, approver };
+        self.0.badges.put(key, b, generation);
+        Ok(b)
     }
 
     /// `POST /api/notifications/{id}/read`. Someone else's is 404.

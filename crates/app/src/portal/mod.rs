@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tier0_domain::portal::Announcement;
-use tier0_domain::{PortalSettings, SectionSet, TenantId};
+use tier0_domain::{PortalSettings, RecordId, SectionSet, TenantId};
 
 /// How long a tenant's settings and announcements are served from memory.
 pub const SNAPSHOT_TTL: Duration = Duration::from_secs(5);
@@ -39,6 +39,10 @@ pub(crate) struct PortalCache {
     /// The status page's rows (see [`status::StatusRows`]).
     pub(crate) status: RwLock<HashMap<TenantId, (Arc<status::StatusRows>, Instant)>>,
 }
+
+/// Which of the announcements asked about (first) a user dismissed
+/// (second); cached per user, see [`crate::local_cache`].
+pub(crate) type Dismissed = (Arc<Vec<RecordId>>, Arc<Vec<RecordId>>);
 
 /// The portal as one caller sees it (for the page shell).
 #[derive(Debug, Clone)]
@@ -129,7 +133,16 @@ impl App {
         };
         if let (Ok(me), false) = (ctx.signed_in(), announcements.is_empty()) {
             let ids: Vec<_> = announcements.iter().map(|a| a.id.clone()).collect();
-            let gone = self.db(ctx).read().await?.dismissed_announcements(me.user_id(), &ids).await?;
+            let key = (ctx.tenant().id.clone(), me.user_id().clone());
+            let gone = match self.0.dismissed.get(&key).filter(|(asked, _)| **asked == ids) {
+                Some((_, gone)) => gone,
+                None => {
+                    let generation = self.0.dismissed.generation();
+                    let gone = Arc::new(self.db(ctx).read().await?.dismissed_announcements(me.user_id(), &ids).await?);
+                    self.0.dismissed.put(key, (Arc::new(ids), gone.clone()), generation);
+                    gone
+                }
+            };
             announcements.retain(|a| !gone.contains(&a.id));
         }
         Ok(PortalView {

@@ -141,6 +141,54 @@ async fn catalog_management_per_role(app: &TestApp) {
 }
 dual_test!(catalog_management_per_role);
 
+/// Readers' catalog is served from memory; every change shows at once. A
+/// role that items are restricted to is not deleted from under them.
+async fn catalog_reads_follow_every_change(app: &TestApp) {
+    let d = desk(app).await;
+    let names = |v: serde_json::Value| -> Vec<String> {
+        v["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_owned()).collect()
+    };
+    let cat = d.admin.api.post("/api/itsm/catalog/categories", json!({"name": "Access"})).await;
+    cat.expect(201);
+    let cat = id(&cat.json());
+    assert_eq!(names(d.alice.api.get("/api/itsm/catalog/categories").await.json()), vec!["Access"]);
+    let role = d.admin.api.post("/api/roles", json!({"name": "contractor", "permissions": ["itsm:read"]})).await;
+    role.expect(201);
+    let badge =
+        item(&d.admin, json!({"name": "Door badge", "category_id": cat, "visible_to_roles": ["contractor"]})).await;
+    assert_eq!(badge["visible_to_roles"], json!(["contractor"]));
+    // Alice's listing is cached now; the item is not hers to see.
+    assert!(names(d.alice.api.get("/api/itsm/catalog").await.json()).is_empty());
+    d.alice.api.get(&format!("/api/itsm/catalog/{}", id(&badge))).await.expect_error(404, "not_found");
+    // The role cannot go while the item is restricted to it (deleting it
+    // must not show the item to everyone) ...
+    let role_path = format!("/api/roles/{}", id(&role.json()));
+    d.admin.api.delete(&role_path).await.expect_error(409, "role_in_use");
+    // ... lifting the restriction shows the item at once ...
+    let path = format!("/api/itsm/catalog/{}", id(&badge));
+    d.admin.api.patch(&path, json!({"visible_to_roles": []})).await.expect(200);
+    assert_eq!(names(d.alice.api.get("/api/itsm/catalog").await.json()), vec!["Door badge"]);
+    d.admin.api.delete(&role_path).await.expect(204);
+    // ... and a deleted item's restriction does not hold the role.
+    let role = d.admin.api.post("/api/roles", json!({"name": "visitor", "permissions": ["itsm:read"]})).await;
+    role.expect(201);
+    let gone = item(&d.admin, json!({"name": "Visitor pass", "visible_to_roles": ["visitor"]})).await;
+    d.admin.api.delete(&format!("/api/itsm/catalog/{}", id(&gone))).await.expect(204);
+    d.admin.api.delete(&format!("/api/roles/{}", id(&role.json()))).await.expect(204);
+    let got = d.alice.api.get(&path).await;
+    got.expect(200);
+    assert_eq!(got.json()["visible_to_roles"], json!([]));
+    // Renames, new items and deleted categories show at once.
+    d.admin.api.patch(&path, json!({"name": "Building badge"})).await.expect(200);
+    item(&d.admin, json!({"name": "Alarm code"})).await;
+    assert_eq!(names(d.alice.api.get("/api/itsm/catalog").await.json()), vec!["Alarm code", "Building badge"]);
+    d.admin.api.delete(&format!("/api/itsm/catalog/categories/{cat}")).await.expect(204);
+    assert!(names(d.alice.api.get("/api/itsm/catalog/categories").await.json()).is_empty());
+    d.alice.api.get(&format!("/api/itsm/catalog?category_id={cat}")).await.expect(200);
+    assert!(d.alice.api.get(&path).await.json()["category_id"].is_null());
+}
+dual_test!(catalog_reads_follow_every_change);
+
 async fn catalog_validation(app: &TestApp) {
     let d = desk(app).await;
     let bad = d

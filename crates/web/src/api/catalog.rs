@@ -28,6 +28,7 @@ pub async fn list_catalog(
 
 #[utoipa::path(post, path = "/api/itsm/catalog", tag = "catalog", request_body = CatalogItemInput, security(("bearer" = []), ("cookie" = [])),
     responses((status = 201, body = CatalogItem), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "`too_many_items`: the catalog holds 5,000 live items"),
               (status = 422, body = ErrorBody, description = super::doc::INVALID)))]
 pub async fn create_catalog_item(
     State(st): State<AppState>,

@@ -32,7 +32,7 @@ pub async fn create_role(
 #[utoipa::path(delete, path = "/api/roles/{id}", tag = "rbac", params(("id" = String, Path)), security(("bearer" = []), ("cookie" = [])),
     responses((status = 204, description = "Custom role deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody),
-              (status = 409, body = ErrorBody, description = "`role_builtin` or `role_in_use`")))]
+              (status = 409, body = ErrorBody, description = "`role_builtin`, or `role_in_use` (held by users, or live catalog items are restricted to it)")))]
 pub async fn delete_role(State(st): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     st.app.delete_role(c.ctx.can()?, &id).await?;
     Ok(StatusCode::NO_CONTENT)

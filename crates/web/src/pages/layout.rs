@@ -110,18 +110,15 @@ impl Chrome {
             }
         };
         let s = &view.settings;
-        // Two cheap indexed queries per page, for signed-in users only.
+        // One cheap indexed query per page, for signed-in users only.
         let (unread, approver) = match ctx.signed_in() {
-            Ok(me) => (
-                st.app.unread_notification_count(me).await.unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "unread notification count unavailable");
-                    0
-                }),
-                st.app.is_approver(me).await.unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "approver check unavailable");
-                    true
-                }),
-            ),
+            Ok(me) => match st.app.page_badges(me).await {
+                Ok(b) => (b.unread, b.approver),
+                Err(e) => {
+                    tracing::warn!(error = %e, "page badges unavailable");
+                    (0, true)
+                }
+            },
             Err(_) => (0, false),
         };
         Chrome {
