@@ -8,6 +8,7 @@
 #                         detail, KB search, request creation, queue list at
 #                         1M rows) at 1/16/64 connections, RSS, cold start
 # 2. bench/portal-pages.sh  server-side time of a signed-in portal page
+#    bench/demo-pages.sh    the same for the main portal pages on --demo data
 # 3. bench/kb/run.sh      knowledge search over 100,000 articles, in-process
 #                         and over HTTP
 #
@@ -25,5 +26,7 @@ for c in 1 16; do
   echo "## bench/portal-pages.sh $SECS $c"
   bench/portal-pages.sh "$SECS" "$c"
 done
+echo "## bench/demo-pages.sh $SECS 4"
+bench/demo-pages.sh "$SECS" 4
 echo "## bench/kb/run.sh 100000 ${SECS}s"
 bench/kb/run.sh 100000 "${SECS}s"
