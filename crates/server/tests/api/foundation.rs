@@ -42,6 +42,11 @@ async fn errors_follow_spec(app: &TestApp) {
     // Wrong method.
     let r = c.send(c.request(reqwest::Method::DELETE, "/api/me")).await;
     r.expect_error(405, "method_not_allowed");
+    // ... and for a page address (a form's action opened directly), a page.
+    let r = c.get("/portal/notifications/read-all").await;
+    assert_eq!(r.status, 405);
+    assert!(r.text.contains("only takes a form being sent"), "{}", r.text);
+    assert!(r.header("content-type").unwrap_or_default().starts_with("text/html"));
     // Wrong content type.
     let r = c.send(c.request(reqwest::Method::POST, "/api/auth/login").body("email=a")).await;
     r.expect_error(415, "unsupported_media_type");

@@ -210,9 +210,23 @@ pub async fn fallback(uri: Uri) -> Response {
     }
 }
 
-pub async fn method_not_allowed() -> Response {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This endpoint does not support that method.")
+/// A known path with the wrong method: the SPEC error for the API, a page
+/// for people (a form's address opened directly, say).
+pub async fn method_not_allowed(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") || uri.path() == "/api" {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "This endpoint does not support that method.",
+        )
         .into_response()
+    } else {
+        crate::pages::error_page(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Nothing to show here",
+            "This address only takes a form being sent; it has no page of its own.",
+        )
+    }
 }
 
 /// Shared OpenAPI response descriptions.
