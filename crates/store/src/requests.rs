@@ -192,6 +192,12 @@ fn push_own(q: &mut Q, user: &UserId) {
 }
 
 impl TenantRead {
+    /// Every request of the tenant, in any state.
+    pub async fn count_requests(&mut self) -> StoreResult<i64> {
+        let q = self.q("SELECT COUNT(*) AS n FROM requests WHERE tenant_id = $1");
+        self.ex.fetch_one(q).await?.get("n")
+    }
+
     pub async fn get_request(&mut self, id: &RequestId) -> StoreResult<Option<ServiceRequest>> {
         let mut q = self.q(REQUEST_COLS).bind(id);
         q.push_sql("requests r");

@@ -504,7 +504,19 @@ impl App {
         }
         let email = Email::parse("email", admin_email)?;
         Ok(Some(if r.get_user_by_email(&email).await?.is_some() {
-            DemoOutcome::AlreadySeeded { sign_ins: sign_ins(content) }
+            // Requests are added last: fewer of them (or of the people)
+            // means an earlier start stopped half-way.
+            let complete = r.count_users().await? >= content.users.len() as i64
+                && r.count_requests().await? >= content.requests.len() as i64;
+            if complete {
+                DemoOutcome::AlreadySeeded { sign_ins: sign_ins(content) }
+            } else {
+                DemoOutcome::NotAdded {
+                    reason: "an earlier --demo start stopped before the demo data was complete, so it is only \
+                             partly there; start on an empty data directory for the whole demo"
+                        .into(),
+                }
+            }
         } else {
             DemoOutcome::NotAdded { reason: "the organisation already has accounts".into() }
         }))

@@ -226,6 +226,27 @@ async fn demo_leaves_a_used_organisation_alone(app: TestApp) -> TestApp {
 }
 dual_test!(demo_leaves_a_used_organisation_alone, tier0_testkit::Spawn::new, owned);
 
+/// A demo seed that stopped half-way (here: right after the demo admin was
+/// created) is reported as incomplete, not as already there.
+async fn demo_interrupted_half_way_says_so(app: TestApp) -> TestApp {
+    let r = app
+        .client()
+        .post(
+            "/api/auth/register",
+            json!({"email": "admin@example.com", "password": "sunny lemon harbour", "name": "Demo admin"}),
+        )
+        .await;
+    r.expect(201);
+    let app = app.restart_with(|s| s.demo = true).await;
+    match &app.demo {
+        Some(DemoOutcome::NotAdded { reason }) => assert!(reason.contains("stopped before"), "{reason}"),
+        other => panic!("an incomplete demo is not reported as seeded: {other:?}"),
+    }
+    assert!(app.demo.as_ref().is_some_and(|d| d.sign_ins().is_empty()));
+    app
+}
+dual_test!(demo_interrupted_half_way_says_so, tier0_testkit::Spawn::new, owned);
+
 /// A first start without `--demo` printed a first-admin link; starting
 /// with `--demo` before anyone used it seeds and withdraws that link.
 async fn demo_after_a_plain_first_start_withdraws_the_admin_link(app: TestApp) -> TestApp {
