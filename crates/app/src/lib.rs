@@ -98,7 +98,7 @@ pub(crate) struct Inner {
     pub(crate) dummy_hash: String,
     pub(crate) mail_wake: tokio::sync::Notify,
     pub(crate) portal: portal::PortalCache,
-    pub(crate) catalog: itsm::catalog_view::CatalogCache,
+    pub(crate) catalog: local_cache::PerTenant<itsm::catalog_view::CatalogSnapshot>,
     /// Sessions by (tenant, token hash); see [`local_cache`].
     pub(crate) sessions: local_cache::LocalCache<(TenantId, String), tier0_store::sessions::SessionRecord>,
     /// Page-header badges by (tenant, user).

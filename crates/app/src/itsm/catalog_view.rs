@@ -3,18 +3,13 @@
 //! Every portal page and catalog call reads the catalog, and it changes
 //! rarely, so each tenant's live catalog (categories, items, their role
 //! restrictions) is loaded whole — it is bounded by
-//! [`super::catalog::MAX_CATALOG_ITEMS`] — and filtered in memory. A snapshot
-//! is kept for [`crate::portal::SNAPSHOT_TTL`] and dropped at once when this
-//! node changes the catalog (or a role); other nodes see a change within the
-//! TTL. Catalog managers always read a fresh snapshot, so the workspace
+//! [`super::catalog::MAX_CATALOG_ITEMS`] — and filtered in memory, kept in a
+//! [`crate::local_cache::PerTenant`] and dropped at once when this node
+//! changes the catalog. Catalog managers always read a fresh snapshot, so the workspace
 //! shows their own edits whichever node serves them.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::Instant;
 use tier0_domain::itsm::records::{CatalogItem, Category};
-use tier0_domain::{CategoryId, RoleId, TenantId};
+use tier0_domain::{CategoryId, RoleId};
 
 /// One tenant's live catalog.
 #[derive(Debug, Default)]
@@ -93,45 +88,6 @@ impl CatalogSnapshot {
 
     pub fn category(&self, id: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.id.as_str() == id)
-    }
-}
-
-/// Snapshots by tenant, with a generation so that a load racing a change
-/// never stores what the change replaced.
-#[derive(Default)]
-pub(crate) struct CatalogCache {
-    map: RwLock<HashMap<TenantId, (Arc<CatalogSnapshot>, Instant)>>,
-    generation: AtomicU64,
-}
-
-impl CatalogCache {
-    pub(crate) fn get(&self, tenant: &TenantId) -> Option<Arc<CatalogSnapshot>> {
-        let map = self.map.read().ok()?;
-        let (snap, at) = map.get(tenant)?;
-        (at.elapsed() < crate::portal::SNAPSHOT_TTL).then(|| snap.clone())
-    }
-
-    /// The generation to pass to [`Self::put`] after loading.
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    /// Keep a snapshot loaded at `generation`, unless something changed
-    /// since.
-    pub(crate) fn put(&self, tenant: &TenantId, snap: Arc<CatalogSnapshot>, generation: u64) {
-        if let Ok(mut map) = self.map.write()
-            && self.generation.load(Ordering::Acquire) == generation
-        {
-            map.retain(|_, (_, at)| at.elapsed() < crate::portal::SNAPSHOT_TTL);
-            map.insert(tenant.clone(), (snap, Instant::now()));
-        }
-    }
-
-    pub(crate) fn invalidate(&self, tenant: &TenantId) {
-        if let Ok(mut map) = self.map.write() {
-            self.generation.fetch_add(1, Ordering::AcqRel);
-            map.remove(tenant);
-        }
     }
 }
 
@@ -254,18 +210,5 @@ mod tests {
             }
             prop_assert_eq!(seen, want);
         }
-    }
-
-    #[test]
-    fn cache_ignores_a_load_that_raced_a_change() {
-        let cache = CatalogCache::default();
-        let t = TenantId::new("t");
-        let g = cache.generation();
-        cache.invalidate(&t);
-        cache.put(&t, Arc::new(CatalogSnapshot::default()), g);
-        assert!(cache.get(&t).is_none(), "a snapshot loaded before the change must not be kept");
-        let g = cache.generation();
-        cache.put(&t, Arc::new(CatalogSnapshot::default()), g);
-        assert!(cache.get(&t).is_some());
     }
 }

@@ -12,10 +12,10 @@ pub mod settings;
 pub mod status;
 
 use crate::error::AppResult;
+use crate::local_cache::PerTenant;
 use crate::{App, Ctx, Tenant};
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 use tier0_domain::portal::Announcement;
 use tier0_domain::{PortalSettings, RecordId, SectionSet, TenantId};
 
@@ -35,9 +35,9 @@ pub struct PortalSnapshot {
 
 #[derive(Default)]
 pub(crate) struct PortalCache {
-    map: RwLock<HashMap<TenantId, (Arc<PortalSnapshot>, Instant)>>,
+    map: PerTenant<PortalSnapshot>,
     /// The status page's rows (see [`status::StatusRows`]).
-    pub(crate) status: RwLock<HashMap<TenantId, (Arc<status::StatusRows>, Instant)>>,
+    pub(crate) status: PerTenant<status::StatusRows>,
 }
 
 /// Which of the announcements asked about (first) a user dismissed
@@ -58,23 +58,16 @@ pub struct PortalView {
 impl App {
     /// The tenant's settings and current announcements (cached briefly).
     pub async fn portal_snapshot(&self, tenant: &Tenant) -> AppResult<Arc<PortalSnapshot>> {
-        if let Ok(map) = self.0.portal.map.read()
-            && let Some((snap, at)) = map.get(&tenant.id)
-            && at.elapsed() < SNAPSHOT_TTL
-        {
-            return Ok(snap.clone());
+        if let Some(snap) = self.0.portal.map.get(&tenant.id) {
+            return Ok(snap);
         }
+        let generation = self.0.portal.map.generation();
         let mut r = self.db_for(tenant).read().await?;
         let settings = r.portal_settings().await?;
         let announcements = r.list_unexpired_announcements(self.now(), MAX_CURRENT_ANNOUNCEMENTS).await?;
         drop(r);
         let snap = Arc::new(PortalSnapshot { settings, announcements });
-        if let Ok(mut map) = self.0.portal.map.write() {
-            if map.len() > 10_000 {
-                map.clear();
-            }
-            map.insert(tenant.id.clone(), (snap.clone(), Instant::now()));
-        }
+        self.0.portal.map.put(&tenant.id, snap.clone(), generation);
         Ok(snap)
     }
 
@@ -96,12 +89,8 @@ impl App {
 
     /// Forget the cached snapshot and status rows after a change.
     pub(crate) fn invalidate_portal(&self, tenant: &TenantId) {
-        if let Ok(mut map) = self.0.portal.map.write() {
-            map.remove(tenant);
-        }
-        if let Ok(mut map) = self.0.portal.status.write() {
-            map.remove(tenant);
-        }
+        self.0.portal.map.invalidate(tenant);
+        self.0.portal.status.invalidate(tenant);
     }
 
     /// The sections hidden from everyone in this tenant. A database

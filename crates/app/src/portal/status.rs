@@ -213,12 +213,10 @@ impl App {
     /// The status page's rows for a tenant, cached for
     /// [`super::SNAPSHOT_TTL`] and dropped on every status change.
     async fn status_rows(&self, tenant: &crate::Tenant) -> AppResult<std::sync::Arc<StatusRows>> {
-        if let Ok(map) = self.0.portal.status.read()
-            && let Some((rows, at)) = map.get(&tenant.id)
-            && at.elapsed() < super::SNAPSHOT_TTL
-        {
-            return Ok(rows.clone());
+        if let Some(rows) = self.0.portal.status.get(&tenant.id) {
+            return Ok(rows);
         }
+        let generation = self.0.portal.status.generation();
         let now = self.now();
         let mut r = self.db_for(tenant).read().await?;
         let services = r.list_status_services(None, MAX_SERVICES).await?;
@@ -227,12 +225,7 @@ impl App {
             r.list_status_notes(None, Some(now.minus_secs(RECENT_NOTE_DAYS * 86_400)), None, RECENT_NOTES).await?;
         drop(r);
         let rows = std::sync::Arc::new(StatusRows { services, maintenance, notes });
-        if let Ok(mut map) = self.0.portal.status.write() {
-            if map.len() > 10_000 {
-                map.clear();
-            }
-            map.insert(tenant.id.clone(), (rows.clone(), std::time::Instant::now()));
-        }
+        self.0.portal.status.put(&tenant.id, rows.clone(), generation);
         Ok(rows)
     }
 
