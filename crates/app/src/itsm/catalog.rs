@@ -187,13 +187,19 @@ impl App {
         Ok(())
     }
 
-    /// The tenant's live catalog: read fresh for catalog managers (their
-    /// own edits show whichever node serves them), otherwise from the
-    /// cache.
+    /// Catalog managers read the database, never the cache, so the
+    /// workspace shows their own edits whichever node serves them.
+    fn reads_fresh(by: Can<'_, caps::ItsmRead>) -> bool {
+        by.allows("catalog:manage")
+    }
+
+    /// The tenant's live catalog: loaded fresh for catalog managers,
+    /// otherwise from the cache.
     async fn catalog_snapshot(&self, by: Can<'_, caps::ItsmRead>) -> AppResult<Arc<CatalogSnapshot>> {
         let tenant = &by.ctx.tenant().id;
-        let fresh = by.allows("catalog:manage");
-        if !fresh && let Some(snap) = self.0.catalog.get(tenant) {
+        if !Self::reads_fresh(by)
+            && let Some(snap) = self.0.catalog.get(tenant)
+        {
             return Ok(snap);
         }
         let generation = self.0.catalog.generation();
@@ -238,13 +244,13 @@ impl App {
     /// `GET /api/itsm/catalog/{id}`: catalog managers see any live item;
     /// others only published items visible to their role (else 404).
     pub async fn get_catalog_item(&self, by: Can<'_, caps::ItsmRead>, id: &str) -> AppResult<CatalogItem> {
+        if Self::reads_fresh(by) {
+            let mut r = self.db(by.ctx).read().await?;
+            return r.get_catalog_item(&CatalogItemId::new(id)).await?.ok_or(AppError::NotFound);
+        }
         let snap = self.catalog_snapshot(by).await?;
         let (item, roles) = snap.item(id).ok_or(AppError::NotFound)?;
-        if by.allows("catalog:manage") || (item.published && item_visible_to(roles, by.principal)) {
-            Ok(item.clone())
-        } else {
-            Err(AppError::NotFound)
-        }
+        if item.published && item_visible_to(roles, by.principal) { Ok(item.clone()) } else { Err(AppError::NotFound) }
     }
 
     /// An item the caller may file a request for: published and visible to
@@ -406,12 +412,21 @@ impl App {
 
     /// `GET /api/itsm/catalog/categories`: every category, by position.
     pub async fn list_categories(&self, by: Can<'_, caps::ItsmRead>) -> AppResult<Page<Category>> {
-        Ok(Page { items: self.catalog_snapshot(by).await?.categories.clone(), next_cursor: None })
+        let items = if Self::reads_fresh(by) {
+            self.db(by.ctx).read().await?.list_categories(MAX_CATEGORIES).await?
+        } else {
+            self.catalog_snapshot(by).await?.categories.clone()
+        };
+        Ok(Page { items, next_cursor: None })
     }
 
     /// One category (for edit pages).
     pub async fn get_category(&self, by: Can<'_, caps::ItsmRead>, id: &str) -> AppResult<Category> {
-        self.catalog_snapshot(by).await?.category(id).cloned().ok_or(AppError::NotFound)
+        let id = CategoryId::new(id);
+        if Self::reads_fresh(by) {
+            return self.db(by.ctx).read().await?.get_category(&id).await?.ok_or(AppError::NotFound);
+        }
+        self.catalog_snapshot(by).await?.category(id.as_str()).cloned().ok_or(AppError::NotFound)
     }
 
     /// `POST /api/itsm/catalog/categories`.
