@@ -11,18 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-15}"
 CONNS="${2:-4}"
-BIN="${TIER0_BIN:-${CARGO_TARGET_DIR:-target}/release/tier0}"
-[ -x "$BIN" ] || { echo "no release binary at $BIN (cargo build --release -p tier0)" >&2; exit 1; }
-for t in wrk curl jq; do command -v "$t" >/dev/null || { echo "needs $t" >&2; exit 1; }; done
-
-DATA=$(mktemp -d)
-LOG="$DATA/serve.log"
-TIER0_LOG=warn "$BIN" serve --listen 127.0.0.1:0 --data-dir "$DATA/d" >"$LOG" 2>&1 &
-PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DATA"' EXIT
-for _ in $(seq 1 100); do grep -q "running at" "$LOG" && break; sleep 0.1; done
-PORT=$(grep -o "running at http://[^:]*:[0-9]*" "$LOG" | grep -o "[0-9]*$")
-BASE="http://127.0.0.1:$PORT"
+. bench/lib.sh
+need wrk curl jq
+serve_tmp
 PW="correct horse battery staple 42"
 
 j() { curl -sf -H 'content-type: application/json' "$@"; }
